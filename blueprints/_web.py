@@ -1,0 +1,227 @@
+"""What every screen shares: the role guard, page-or-fragment rendering, toasts, HTMX
+redirects, error pages, security headers and template helpers."""
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+from flask import (abort, current_app, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import format_datetime, get_locale, gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from domain import audit
+from domain.errors import DomainError
+from domain.roles import ROLE_LABELS, Role, home_role
+from models import db
+
+log = logging.getLogger("kesu.web")
+
+HOME_ENDPOINTS = {
+    Role.RECEIVER: "receiver.home",
+    Role.HANDLER: "handler.home",
+    Role.QUALITY: "quality.home",
+    Role.MANAGER: "manager.home",
+    Role.ADMIN: "admin.home",
+}
+
+
+def is_htmx() -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+# --- access -------------------------------------------------------------------
+
+def role_guard(*roles: str):
+    """`bp.before_request(role_guard(Role.X))`: anonymous page → login redirect, anonymous
+    HTMX → 401 + HX-Redirect, wrong role → 403 page (and an audit event)."""
+    wanted = frozenset(roles)
+
+    def guard():
+        if not current_user.is_authenticated:
+            login = url_for("auth.login", next=request.full_path.rstrip("?"))
+            if is_htmx():
+                resp = make_response("", 401)
+                resp.headers["HX-Redirect"] = login
+                return resp
+            return redirect(login)
+        if not current_user.roles & wanted:
+            audit.record(db.session, audit.PERMISSION_DENIED, actor_id=current_user.id,
+                         target=f"path:{request.path}"[:200], ip=client_ip())
+            db.session.commit()
+            abort(403)
+        return None
+
+    return guard
+
+
+def home_url(user) -> str:
+    role = home_role(user.roles)
+    return url_for(HOME_ENDPOINTS[role]) if role else url_for("auth.no_role")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path: never redirect to another site after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    return target
+
+
+# --- responses ----------------------------------------------------------------
+
+def render(template: str, fragment: str | None = None, status: int = 200, **context):
+    """One URL serves the page and its fragment: the fragment for an HTMX request."""
+    name = fragment if (fragment and is_htmx() and not request.htmx.boosted) else template
+    resp = make_response(render_template(name, **context), status)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+def toast(resp, message: str, level: str = "ok"):
+    """Queue a toast. JSON with ASCII escapes: raw Chinese in a header breaks real servers."""
+    existing = resp.headers.get("HX-Trigger")
+    triggers = json.loads(existing) if existing else {}
+    triggers["toast"] = {"message": message, "level": level}
+    resp.headers["HX-Trigger"] = json.dumps(triggers, ensure_ascii=True)
+    return resp
+
+
+def see_other(url: str, message: str | None = None):
+    """After a successful POST: HX-Redirect for HTMX, 303 otherwise; the toast is carried
+    in the session flash so that the next page shows it."""
+    if message:
+        from flask import flash
+        flash(message, "ok")
+    if is_htmx():
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, code=303)
+
+
+def apply_domain_error(form, err: DomainError) -> None:
+    """Show a domain refusal next to the field it concerns, or at the top of the form."""
+    message = _(err.message, **err.params)
+    field = getattr(form, err.field, None) if err.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [message]
+    else:
+        form.form_errors.append(message)
+
+
+def error_page(status: int, title: str, message: str):
+    if is_htmx():
+        resp = make_response("", status)
+        resp.headers["HX-Reswap"] = "none"
+        return toast(resp, message, "error")
+    return make_response(render_template("errors/error.html", status=status, title=title,
+                                         message=message), status)
+
+
+# --- wiring -------------------------------------------------------------------
+
+def register_web(app) -> None:
+    @app.errorhandler(400)
+    def bad_request(e):
+        return error_page(400, _("请求有误"), _("请求的格式不正确，请返回后重试。"))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return error_page(400, _("页面已过期"), _("页面已过期或来源不明，请刷新页面后再提交一次。没有保存任何改动。"))
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return error_page(403, _("没有权限"), _("您的角色不能使用这个页面。如需要，请联系系统管理员分配角色。"))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return error_page(404, _("找不到页面"), _("这个页面不存在，或者不在您的查看范围内。"))
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return error_page(405, _("操作不支持"), _("这个地址不支持这种操作。"))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return error_page(413, _("内容太大"), _("提交的内容太大了，请减小文件后再试。"))
+
+    @app.errorhandler(429)
+    def too_many(e):
+        audit.record(db.session, audit.RATE_LIMITED, target=f"path:{request.path}"[:200], ip=client_ip())
+        db.session.commit()
+        return error_page(429, _("操作太频繁"), _("尝试次数太多，请稍等一分钟再试。"))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return error_page(500, _("系统出错"), _("系统暂时出了问题，您的操作没有完成，请稍后再试。"))
+
+    @app.before_request
+    def password_gate():
+        """A user given a temporary password chooses their own before anything else."""
+        if (current_user.is_authenticated and current_user.must_change_password
+                and request.endpoint not in ("auth.change_password", "auth.logout", "static",
+                                             "public.healthz")):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy",
+                     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        if current_app.config.get("TLS"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint == "static":
+            if request.args.get("v"):
+                h["Cache-Control"] = "public, max-age=31536000, immutable"
+        elif resp.mimetype == "text/html":
+            # Shared tablets: pages with personal data must not linger in the browser cache.
+            h.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.context_processor
+    def template_helpers():
+        from app import STATIC_VERSION
+        return {
+            "csrf_header": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
+            "Role": Role,
+            "role_label": lambda r: _(ROLE_LABELS[Role(r)]),
+            "home_url": home_url,
+            "nav_items": _nav_items,
+            "static_v": STATIC_VERSION,
+            "get_locale": get_locale,
+        }
+
+    @app.template_filter("dt")
+    def format_dt(value, fmt="yyyy-MM-dd HH:mm"):
+        """UTC in the database, company time zone on screen."""
+        return format_datetime(value, fmt) if value else ""
+
+
+def _nav_items():
+    if not current_user.is_authenticated:
+        return []
+    items = [
+        (Role.RECEIVER, "receiver.home", _("受理登记")),
+        (Role.HANDLER, "handler.home", _("部门待办")),
+        (Role.QUALITY, "quality.home", _("品管")),
+        (Role.MANAGER, "manager.home", _("审批")),
+        (Role.ADMIN, "admin.home", _("管理")),
+    ]
+    return [(endpoint, label) for role, endpoint, label in items if role in current_user.roles]

@@ -1,0 +1,322 @@
+from flask import abort, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from blueprints._web import apply_domain_error, render, see_other
+from blueprints.admin import bp
+from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, UnitAddForm, UnitMoveForm,
+                                    UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
+from domain import accounts, orgtree
+from domain.errors import DomainError
+from domain.orgtree import KIND_LABELS, UnitKind
+from domain.roles import ROLE_LABELS, Role
+from models import db, utcnow
+from models.audit import AuditEvent
+from models.org import OrgUnit
+from models.user import User, UserRole
+
+USERS_PER_PAGE = 50
+AUDIT_PER_PAGE = 100
+
+
+@bp.route("/")
+def home():
+    counts = {
+        "units": db.session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.active.is_(True))),
+        "users": db.session.scalar(select(func.count()).select_from(User).where(User.active.is_(True))),
+        "locked": db.session.scalar(select(func.count()).select_from(User)
+                                    .where(User.locked_until > utcnow())),
+    }
+    return render("admin/home.html", counts=counts)
+
+
+# --- organisation tree ----------------------------------------------------------
+
+def _unit_or_404(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _unit_choices(exclude: set[int] | None = None, active_only=True, blank=None):
+    """Every unit as an indented option, in tree order."""
+    choices = [(0, blank)] if blank else []
+
+    def walk(nodes, depth):
+        for node in nodes:
+            u = node.unit
+            if (not active_only or u.active) and not (exclude and u.id in exclude):
+                choices.append((u.id, "　" * depth + u.name + f"（{_(KIND_LABELS[UnitKind(u.kind)])}）"))
+                walk(node.children, depth + 1)
+    walk(orgtree.tree(db.session), 0)
+    return choices
+
+
+def _add_form(parent: OrgUnit | None = None) -> UnitAddForm:
+    form = UnitAddForm(prefix="add")
+    form.kind.choices = [(k.value, _(label)) for k, label in KIND_LABELS.items() if k is not UnitKind.COMPANY]
+    form.parent_id.choices = _unit_choices(blank=_("（请选择）"))
+    if parent is not None and request.method == "GET":
+        form.parent_id.data = parent.id
+    return form
+
+
+@bp.route("/units")
+def units():
+    return render("admin/units.html", roots=orgtree.tree(db.session), form=_add_form(),
+                  kind_labels=KIND_LABELS)
+
+
+@bp.route("/units/add", methods=["POST"])
+def add_unit():
+    form = _add_form()
+    if form.validate_on_submit():
+        parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
+        try:
+            unit = orgtree.add_unit(db.session, current_user, name=form.name.data, kind=form.kind.data,
+                                    parent=parent)
+        except (DomainError, ValueError) as err:
+            db.session.rollback()
+            if isinstance(err, DomainError):
+                apply_domain_error(form, err)
+            else:
+                form.kind.errors = [_("请选择类型。")]
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.unit", unit_id=unit.id), _("已添加单位“%(name)s”。", name=unit.name))
+    return render("admin/units.html", "admin/_unit_add.html", status=422,
+                  roots=orgtree.tree(db.session), form=form, kind_labels=KIND_LABELS)
+
+
+def _unit_page(unit, status=200, rename=None, move=None, fragment=None, status_error=None):
+    rename = rename or UnitRenameForm(prefix="rename", name=unit.name)
+    if move is None:
+        move = UnitMoveForm(prefix="move")
+        move.parent_id.data = unit.parent_id or 0
+    move.parent_id.choices = _unit_choices(exclude=orgtree.subtree_ids(db.session, unit.id))
+    users = db.session.scalars(select(User).where(User.org_unit_id == unit.id)
+                               .order_by(User.active.desc(), User.username)).all()
+    return render("admin/unit.html", fragment, status=status, unit=unit, rename=rename, move=move,
+                  action=EmptyForm(), users=users, kind_labels=KIND_LABELS,
+                  references=orgtree.references(db.session, unit), status_error=status_error)
+
+
+@bp.route("/units/<int:unit_id>")
+def unit(unit_id):
+    return _unit_page(_unit_or_404(unit_id))
+
+
+def _unit_change(unit, form, change, done_message):
+    if form.validate_on_submit():
+        try:
+            change()
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.unit", unit_id=unit.id), done_message)
+    return None
+
+
+@bp.route("/units/<int:unit_id>/rename", methods=["POST"])
+def rename_unit(unit_id):
+    unit = _unit_or_404(unit_id)
+    form = UnitRenameForm(prefix="rename")
+    done = _unit_change(unit, form, lambda: orgtree.rename_unit(db.session, current_user, unit, form.name.data),
+                        _("已改名。"))
+    return done or _unit_page(unit, 422, rename=form, fragment="admin/_unit_rename.html")
+
+
+@bp.route("/units/<int:unit_id>/move", methods=["POST"])
+def move_unit(unit_id):
+    unit = _unit_or_404(unit_id)
+    form = UnitMoveForm(prefix="move")
+
+    def change():
+        parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
+        orgtree.move_unit(db.session, current_user, unit, parent)
+    done = _unit_change(unit, form, change, _("已移动。"))
+    return done or _unit_page(unit, 422, move=form, fragment="admin/_unit_move.html")
+
+
+@bp.route("/units/<int:unit_id>/<any(deactivate, reactivate, delete):action>", methods=["POST"])
+def unit_status(unit_id, action):
+    unit = _unit_or_404(unit_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            if action == "deactivate":
+                orgtree.deactivate_unit(db.session, current_user, unit)
+            elif action == "reactivate":
+                orgtree.reactivate_unit(db.session, current_user, unit)
+            else:
+                name = unit.name
+                orgtree.delete_unit(db.session, current_user, unit)
+                db.session.commit()
+                return see_other(url_for("admin.units"), _("已删除单位“%(name)s”。", name=name))
+        except DomainError as err:
+            db.session.rollback()
+            return _unit_page(unit, 422, fragment="admin/_unit_status.html",
+                              status_error=_(err.message, **err.params))
+        db.session.commit()
+        message = _("已停用。") if action == "deactivate" else _("已启用。")
+        return see_other(url_for("admin.unit", unit_id=unit.id), message)
+    return _unit_page(unit, 422, fragment="admin/_unit_status.html")
+
+
+# --- users ----------------------------------------------------------------------
+
+def _role_choices():
+    return [(r.value, _(ROLE_LABELS[r])) for r in Role]
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users")
+def users():
+    search = UserSearchForm(request.args)
+    search.role.choices = [("", _("全部角色"))] + _role_choices()
+    page = max(request.args.get("page", 1, type=int), 1)
+    q = select(User).join(User.org_unit)
+    if search.validate():
+        if search.q.data:
+            term = f"%{search.q.data.strip()}%"
+            q = q.where(or_(User.username.ilike(term), User.display_name.ilike(term), OrgUnit.name.ilike(term)))
+        if search.role.data:
+            q = q.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == search.role.data)))
+        if search.status.data == "active":
+            q = q.where(User.active.is_(True))
+        elif search.status.data == "inactive":
+            q = q.where(User.active.is_(False))
+    rows = db.session.scalars(q.order_by(User.username).offset((page - 1) * USERS_PER_PAGE)
+                              .limit(USERS_PER_PAGE + 1)).all()
+    has_more = len(rows) > USERS_PER_PAGE
+    return render("admin/users.html", "admin/_user_rows.html", search=search,
+                  users=rows[:USERS_PER_PAGE], page=page, has_more=has_more, now=utcnow())
+
+
+def _fill_user_choices(form):
+    form.org_unit_id.choices = _unit_choices(blank=_("（请选择）"))
+    form.roles.choices = _role_choices()
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = UserCreateForm()
+    _fill_user_choices(form)
+    if request.method == "GET":
+        form.org_unit_id.data = request.args.get("unit", type=int)
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session, current_user, username=form.username.data, display_name=form.display_name.data,
+                unit=db.session.get(OrgUnit, form.org_unit_id.data) if form.org_unit_id.data else None,
+                roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
+                password=form.password.data)
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.user", user_id=user.id),
+                             _("已创建用户 %(username)s。首次登录时须修改密码。", username=user.username))
+    return render("admin/user_new.html", "admin/_user_new_form.html", form=form,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _user_page(user, status=200, form=None, reset=None, fragment=None, status_error=None):
+    if form is None:
+        form = UserEditForm(obj=user, formdata=None)
+        form.roles.data = sorted(user.roles)
+    _fill_user_choices(form)
+    reset = reset or ResetPasswordForm(prefix="reset")
+    return render("admin/user.html", fragment, status=status, user=user, form=form, reset=reset,
+                  action=EmptyForm(), now=utcnow(), status_error=status_error)
+
+
+@bp.route("/users/<int:user_id>")
+def user(user_id):
+    return _user_page(_user_or_404(user_id))
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["POST"])
+def edit_user(user_id):
+    user = _user_or_404(user_id)
+    form = UserEditForm()
+    _fill_user_choices(form)
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                db.session, current_user, user, display_name=form.display_name.data,
+                unit=db.session.get(OrgUnit, form.org_unit_id.data) if form.org_unit_id.data else None,
+                roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data)
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.user", user_id=user.id), _("已保存。"))
+    return _user_page(user, 422, form=form, fragment="admin/_user_edit_form.html")
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+def reset_password(user_id):
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, current_user, user, form.new_password.data)
+        except DomainError as err:
+            db.session.rollback()
+            err.field = "new_password" if err.field == "password" else err.field
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.user", user_id=user.id),
+                             _("已重置密码。请把临时密码当面告诉 %(name)s，登录后须修改。", name=user.display_name))
+    return _user_page(user, 422, reset=form, fragment="admin/_user_reset.html")
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, unlock):action>", methods=["POST"])
+def user_status(user_id, action):
+    user = _user_or_404(user_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            if action == "unlock":
+                accounts.unlock(db.session, current_user, user)
+            else:
+                accounts.set_active(db.session, current_user, user, action == "reactivate")
+        except DomainError as err:
+            db.session.rollback()
+            return _user_page(user, 422, fragment="admin/_user_status.html",
+                              status_error=_(err.message, **err.params))
+        db.session.commit()
+        messages = {"unlock": _("已解锁。"), "deactivate": _("已停用，该用户的登录已失效。"), "reactivate": _("已启用。")}
+        return see_other(url_for("admin.user", user_id=user.id), messages[action])
+    return _user_page(user, 422, fragment="admin/_user_status.html")
+
+
+# --- audit trail ----------------------------------------------------------------
+
+@bp.route("/audit")
+def audit_log():
+    kind = request.args.get("kind", "")
+    before = request.args.get("before", type=int)
+    q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PER_PAGE)
+    if kind:
+        q = q.where(AuditEvent.kind == kind)
+    if before:
+        q = q.where(AuditEvent.id < before)
+    events = db.session.scalars(q).all()
+    kinds = db.session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)).all()
+    return render("admin/audit.html", events=events, kind=kind, kinds=kinds,
+                  more=len(events) == AUDIT_PER_PAGE)

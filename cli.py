@@ -1,0 +1,82 @@
+"""`flask` commands: init-db, seed-demo, create-user."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from domain import accounts
+from domain.errors import DomainError
+from domain.orgtree import UnitKind, add_unit
+from domain.roles import Role
+from models import db
+from models.org import OrgUnit
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+def _explain(err: DomainError) -> str:
+    return err.message % err.params if err.params else err.message
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from flask_migrate import upgrade
+    upgrade()
+    click.echo("数据库已是最新结构。")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data already exists.")
+def seed_demo(if_empty):
+    """Load the demo company, its units and users (README lists the logins)."""
+    from demo import seed
+    if db.session.scalar(select(OrgUnit.id).limit(1)) is not None:
+        if if_empty:
+            click.echo("数据库里已有数据，跳过演示数据。")
+            return
+        raise click.ClickException("数据库里已有数据；演示数据只能装进空数据库。")
+    summary = seed(db.session)
+    db.session.commit()
+    click.echo(f"演示数据已载入：{summary}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name, e.g. 张伟.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option("--unit", "unit_name", help="Name of the org unit (default: the company).")
+@click.option("--company", default="本公司", show_default=True,
+              help="On an empty database: name of the company unit to create first.")
+@click.option("--head", is_flag=True, help="Head of the unit.")
+@click.option("--locale", default="zh_CN", type=click.Choice(list(accounts.LOCALES)))
+@click.password_option(help="Prompted when not given (or set KESU_NEW_PASSWORD).", envvar="KESU_NEW_PASSWORD")
+def create_user(username, display_name, roles, unit_name, company, head, locale, password):
+    """Create a user (the first admin of a new installation, for instance)."""
+    session = db.session
+    try:
+        if session.scalar(select(OrgUnit.id).limit(1)) is None:
+            add_unit(session, None, name=company, kind=UnitKind.COMPANY, parent=None)
+            session.flush()
+        if unit_name:
+            units = session.scalars(select(OrgUnit).where(OrgUnit.name == unit_name, OrgUnit.active.is_(True))).all()
+            if len(units) != 1:
+                raise click.ClickException(
+                    f"找不到唯一的启用单位“{unit_name}”（找到 {len(units)} 个）。")
+            unit = units[0]
+        else:
+            unit = session.scalar(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMPANY))
+        user = accounts.create_user(session, None, username=username, display_name=display_name, unit=unit,
+                                    roles=roles, is_head=head, locale=locale, password=password,
+                                    must_change_password=False)
+    except DomainError as err:
+        session.rollback()
+        raise click.ClickException(_explain(err)) from None
+    session.commit()
+    click.echo(f"已创建用户 {user.username}（{unit.name}）。")

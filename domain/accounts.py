@@ -1,0 +1,281 @@
+"""Accounts: password policy and hashing, login with lockout, user administration.
+
+Lockout (issue 3): 5 failed attempts lock the account for 15 minutes. The counter lives in
+the database and is bumped with one UPDATE, so it holds across processes and machines.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+
+from domain import audit
+from domain.errors import InvalidInput, LoginRefused, N_, NotAllowed
+from domain.roles import Role
+from models.org import OrgUnit
+from models.user import User, UserRole
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+LOCALES = ("zh_CN", "en")
+# A few of the passwords people pick first; the policy refuses them outright.
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "12345678", "123456789", "1234567890",
+    "11111111", "88888888", "66666666", "qwerty123", "qwertyuiop", "abc12345", "abcd1234",
+    "a1234567", "aa123456", "iloveyou", "admin123", "admin1234", "woaini1314", "1qaz2wsx",
+    "zxcvbnm123", "passw0rd", "p@ssw0rd", "00000000", "123123123", "987654321",
+})
+
+# OWASP's argon2id minimum (19 MiB, 2 passes): safe, and light enough for a 200 MB footprint.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def use_fast_hashing() -> None:
+    """For the test suite only: cheap parameters (hashes still verify either way)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so that both cases take as long.
+_DUMMY_HASH = None
+
+
+def _burn_time(password: str) -> None:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("kesu-dummy-password")
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """The password policy for real users; an empty list means the password is acceptable."""
+    problems = []
+    if len(password) < PASSWORD_MIN:
+        problems.append(N_("密码至少 8 位。"))
+    if len(password) > PASSWORD_MAX:
+        problems.append(N_("密码最多 128 位。"))
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        problems.append(N_("密码须同时包含字母和数字。"))
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append(N_("这个密码太常见，请换一个。"))
+    if username and username.lower() in password.lower():
+        problems.append(N_("密码不能包含用户名。"))
+    return problems
+
+
+def _check_password(password: str, username: str, field: str = "password") -> None:
+    problems = password_problems(password, username)
+    if problems:
+        raise InvalidInput(problems[0], field=field)
+
+
+# --- login -------------------------------------------------------------------
+
+def find_by_username(session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+
+
+def authenticate(session, username: str, password: str, *, now: datetime, ip: str | None) -> User:
+    """Check a login. Returns the user, or raises LoginRefused; writes the audit events.
+    The caller commits (also after a refusal, so that the failure count is kept)."""
+    user = find_by_username(session, username)
+    if user is None:
+        _burn_time(password)
+        audit.record(session, audit.LOGIN_FAILED, ip=ip, now=now, reason="unknown_user")
+        raise LoginRefused(N_("用户名或密码错误。"), reason="bad_credentials")
+
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, audit.LOGIN_FAILED, actor_id=user.id, ip=ip, now=now, reason="locked")
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise LoginRefused(N_("密码错误次数过多，账号已锁定，请 %(minutes)d 分钟后再试，或联系管理员解锁。"),
+                           reason="locked", minutes=minutes)
+
+    if not _verify(user, password):
+        failures = session.execute(
+            update(User).where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+        ).scalar_one()
+        audit.record(session, audit.LOGIN_FAILED, actor_id=user.id, ip=ip, now=now,
+                     reason="bad_password", failures=failures)
+        if failures >= MAX_FAILED_LOGINS:
+            session.execute(update(User).where(User.id == user.id)
+                            .values(failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES)))
+            audit.record(session, audit.LOCKOUT, actor_id=user.id, ip=ip, now=now, minutes=LOCK_MINUTES)
+            session.expire(user)
+            raise LoginRefused(N_("密码错误次数过多，账号已锁定，请 %(minutes)d 分钟后再试，或联系管理员解锁。"),
+                               reason="locked", minutes=LOCK_MINUTES)
+        session.expire(user)
+        left = MAX_FAILED_LOGINS - failures
+        raise LoginRefused(N_("用户名或密码错误。再错 %(left)d 次账号将被锁定 15 分钟。"),
+                           reason="bad_credentials", left=left)
+
+    if not user.active:
+        audit.record(session, audit.LOGIN_FAILED, actor_id=user.id, ip=ip, now=now, reason="inactive")
+        raise LoginRefused(N_("该账号已停用，请联系系统管理员。"), reason="inactive")
+
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, audit.LOGIN, actor_id=user.id, ip=ip, now=now)
+    return user
+
+
+def load_session_user(session, cookie_id: str) -> User | None:
+    """Flask-Login's user loader: "<id>.<session_version>"; an old version is refused."""
+    try:
+        user_id, version = (int(part) for part in cookie_id.split("."))
+    except (ValueError, AttributeError):
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def change_password(session, user: User, old: str, new: str, *, now: datetime, ip: str | None = None) -> None:
+    if not _verify(user, old):
+        raise InvalidInput(N_("当前密码不正确。"), field="old_password")
+    if old == new:
+        raise InvalidInput(N_("新密码不能与当前密码相同。"), field="new_password")
+    _check_password(new, user.username, field="new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    audit.record(session, audit.PASSWORD_CHANGED, actor_id=user.id, target=f"user:{user.id}", ip=ip, now=now)
+
+
+# --- administration ----------------------------------------------------------
+
+def _check_unit(unit: OrgUnit | None) -> None:
+    if unit is None:
+        raise InvalidInput(N_("请选择所属单位。"), field="org_unit_id")
+    if not unit.active:
+        raise InvalidInput(N_("所选单位已停用。"), field="org_unit_id")
+
+
+def _check_roles(roles) -> list[str]:
+    roles = [Role(r).value for r in roles]
+    if not roles:
+        raise InvalidInput(N_("请至少选择一个角色。"), field="roles")
+    return roles
+
+
+def _other_active_admins(session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).select_from(User).join(UserRole)
+        .where(UserRole.role == Role.ADMIN, User.active.is_(True), User.id != user.id))
+
+
+def create_user(session, actor, *, username: str, display_name: str, unit: OrgUnit | None,
+                roles, is_head: bool = False, locale: str = "zh_CN", password: str,
+                enforce_policy: bool = True, must_change_password: bool = True) -> User:
+    username = (username or "").strip().lower()
+    if not USERNAME_RE.match(username):
+        raise InvalidInput(N_("用户名须为 2–40 位小写字母、数字、点、下划线或连字符，以字母或数字开头。"),
+                           field="username")
+    if find_by_username(session, username) is not None:
+        raise InvalidInput(N_("用户名“%(username)s”已被使用。"), field="username", username=username)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise InvalidInput(N_("请填写姓名。"), field="display_name")
+    _check_unit(unit)
+    roles = _check_roles(roles)
+    if locale not in LOCALES:
+        raise InvalidInput(N_("不支持的语言。"), field="locale")
+    if enforce_policy:
+        _check_password(password, username)
+    user = User(username=username, display_name=display_name, org_unit=unit, is_head=is_head,
+                locale=locale, active=True, password_hash=hash_password(password),
+                must_change_password=must_change_password, session_version=1, failed_logins=0)
+    user.set_roles(roles)
+    session.add(user)
+    session.flush()
+    audit.record(session, audit.USER_CREATED, actor_id=actor.id if actor else None,
+                 target=f"user:{user.id}", roles=sorted(roles))
+    return user
+
+
+def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit | None, roles,
+                is_head: bool, locale: str) -> None:
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise InvalidInput(N_("请填写姓名。"), field="display_name")
+    if unit is None or unit.id != user.org_unit_id:
+        _check_unit(unit)
+    roles = _check_roles(roles)
+    if locale not in LOCALES:
+        raise InvalidInput(N_("不支持的语言。"), field="locale")
+    if Role.ADMIN in user.roles and Role.ADMIN not in roles and user.active \
+            and not _other_active_admins(session, user):
+        raise NotAllowed(N_("这是最后一位系统管理员，不能取消其管理员角色。"), field="roles")
+    changed = sorted(
+        name for name, old, new in (
+            ("display_name", user.display_name, display_name), ("org_unit", user.org_unit_id, unit.id),
+            ("roles", sorted(user.roles), sorted(roles)), ("is_head", user.is_head, is_head),
+            ("locale", user.locale, locale)) if old != new)
+    if not changed:
+        return
+    user.display_name = display_name
+    user.org_unit = unit
+    user.set_roles(roles)
+    user.is_head = is_head
+    user.locale = locale
+    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}",
+                 changed=changed, roles=sorted(roles))
+
+
+def reset_password(session, actor, user: User, new_password: str) -> None:
+    """Admin sets a temporary password; the user must choose their own at next login.
+    All the user's sessions end; a lock is lifted."""
+    _check_password(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = True
+    user.session_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, audit.PASSWORD_RESET, actor_id=actor.id, target=f"user:{user.id}")
+
+
+def set_active(session, actor, user: User, active: bool) -> None:
+    if user.active == active:
+        return
+    if not active:
+        if user.id == actor.id:
+            raise NotAllowed(N_("不能停用自己的账号。"))
+        if Role.ADMIN in user.roles and not _other_active_admins(session, user):
+            raise NotAllowed(N_("这是最后一位系统管理员，不能停用。"))
+        user.session_version += 1  # ends the user's sessions at once
+    else:
+        _check_unit(user.org_unit)
+    user.active = active
+    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}",
+                 changed=["active"], active=active)
+
+
+def unlock(session, actor, user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}", changed=["unlock"])

@@ -1,0 +1,38 @@
+"""RQ job functions. Jobs take ids, never ORM objects; `with_app` builds the app (or reuses
+the current one in tests); jobs are idempotent and let exceptions propagate so RQ retries."""
+from __future__ import annotations
+
+import functools
+import os
+
+from redis import Redis
+
+_connections: dict[str, Redis] = {}
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    """One client per URL per process, with short timeouts: a dead Redis must not hang a page."""
+    url = url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    conn = _connections.get(url)
+    if conn is None:
+        conn = _connections[url] = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+    return conn
+
+
+def with_app(func):
+    """Run the job inside an application context (a new app in a worker, the current in tests)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from flask import current_app, has_app_context
+        if has_app_context():
+            return func(*args, **kwargs)
+        from app import create_app
+        app = create_app()
+        with app.app_context():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def queue(name: str = "default", url: str | None = None):
+    from rq import Queue
+    return Queue(name, connection=redis_connection(url))

@@ -1,0 +1,8 @@
+"""RQ cron configuration: `rq cron jobs.cron` (started by the Procfile).
+
+Later issues add the SLA sweep, digests and reports here."""
+from rq import cron
+
+from jobs.housekeeping import heartbeat
+
+cron.register(heartbeat, "default", interval=60, name="heartbeat")

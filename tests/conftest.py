@@ -1,0 +1,214 @@
+"""Fixtures with real parts: a Redis server started on a free port, SQLite always and
+PostgreSQL too when TEST_DATABASE_URL is set (the whole suite runs once per database)."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from jobs.localredis import redis_binary
+from models import Base, db
+
+DEMO_PASSWORD = "demo12345"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    port = free_port()
+    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    conn = Redis.from_url(url)
+    for _ in range(100):
+        try:
+            conn.ping()
+            break
+        except Exception:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("test Redis did not start")
+    conn.close()
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory, redis_url):
+    """A fresh database per backend for the session, migrated with Alembic (as in production)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kesu.db'}"
+        cleanup = None
+    else:
+        server = make_url(os.environ["TEST_DATABASE_URL"])
+        name = f"kesu_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+
+        def cleanup():
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    app = create_app(_test_config(url, redis_url))
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        db.engine.dispose()
+    yield url
+    if cleanup:
+        cleanup()
+
+
+def _test_config(url, redis_url, **extra):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_FAST": True,
+        "SERVER_NAME": None,
+    }
+    config.update(extra)
+    return config
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+def make_app(database_url, redis_url):
+    """Build an app on the session's database; tables are emptied and Redis flushed after."""
+    made = []
+
+    def make(**overrides):
+        app = create_app(_test_config(database_url, redis_url, **overrides))
+        made.append(app)
+        return app
+    yield make
+    if not made:
+        make()
+    with made[0].app_context():
+        db.session.remove()
+        _empty_tables()
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def demo(app):
+    """The demo company of SPEC §11 (units and users), loaded through the domain functions."""
+    from demo import seed
+    seed(db.session)
+    db.session.commit()
+    return db.session
+
+
+# --- web helpers ------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Web:
+    """A test client that behaves like a browser with CSRF on: it reads the token from a page."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def token(self) -> str:
+        if self._token is None:
+            page = self.client.get("/login" if not self._logged_in() else "/", follow_redirects=True)
+            match = CSRF_RE.search(page.get_data(as_text=True))
+            assert match, "no CSRF token on the page"
+            self._token = match.group(1)
+        return self._token
+
+    def _logged_in(self) -> bool:
+        with self.client.session_transaction() as s:
+            return "_user_id" in s
+
+    def get(self, url, htmx=False, **kw):
+        headers = kw.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.get(url, headers=headers, **kw)
+
+    def post(self, url, data=None, htmx=False, csrf=True, **kw):
+        data = dict(data or {})
+        headers = kw.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        if csrf:
+            headers["X-CSRFToken"] = self.token()
+        return self.client.post(url, data=data, headers=headers, **kw)
+
+    def login(self, username, password=DEMO_PASSWORD, **extra):
+        self._token = None
+        resp = self.post("/login", {"username": username, "password": password, **extra})
+        self._token = None  # the session changed
+        return resp
+
+    def logout(self):
+        resp = self.post("/logout")
+        self._token = None
+        return resp
+
+
+@pytest.fixture
+def web(app):
+    return Web(app.test_client())
+
+
+@pytest.fixture
+def login_as(demo, web):
+    def login(username):
+        resp = web.login(username)
+        assert resp.status_code == 303, resp.get_data(as_text=True)
+        return web
+    return login

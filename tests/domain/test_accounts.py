@@ -1,0 +1,144 @@
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import accounts, audit
+from domain.accounts import LOCK_MINUTES, MAX_FAILED_LOGINS, password_problems
+from domain.errors import InvalidInput, LoginRefused, NotAllowed
+from models import db, utcnow
+from models.audit import AuditEvent
+from models.org import OrgUnit
+from models.user import User
+
+
+def user(session, username):
+    return session.scalar(select(User).where(User.username == username))
+
+
+def kinds(session):
+    return [e.kind for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+@pytest.mark.parametrize("password,ok", [
+    ("demo12345", True),
+    ("Kesu2026store", True),
+    ("short1", False),          # too short
+    ("onlyletters", False),     # no digit
+    ("1234567890", False),      # no letter, common
+    ("password123", False),     # common
+    ("zhangwei2024", False),    # contains the username
+])
+def test_password_policy(password, ok):
+    assert (password_problems(password, "zhangwei") == []) is ok
+
+
+def test_passwords_are_hashed_with_argon2(demo):
+    h = user(demo, "manager").password_hash
+    assert h.startswith("$argon2id$") and "demo12345" not in h
+
+
+def test_good_login_resets_failures_and_is_audited(demo):
+    now = utcnow()
+    u = user(demo, "manager")
+    u.failed_logins = 3
+    got = accounts.authenticate(demo, "Manager ", "demo12345", now=now, ip="10.0.0.1")
+    assert got.id == u.id and u.failed_logins == 0 and u.last_login_at == now
+    assert kinds(demo)[-1] == audit.LOGIN
+
+
+def test_unknown_user_and_wrong_password_look_the_same(demo):
+    now = utcnow()
+    with pytest.raises(LoginRefused) as unknown:
+        accounts.authenticate(demo, "nobody", "demo12345", now=now, ip=None)
+    with pytest.raises(LoginRefused) as wrong:
+        accounts.authenticate(demo, "manager", "wrong-password1", now=now, ip=None)
+    assert unknown.value.reason == wrong.value.reason == "bad_credentials"
+    assert kinds(demo)[-2:] == [audit.LOGIN_FAILED, audit.LOGIN_FAILED]
+
+
+def test_five_failures_lock_for_fifteen_minutes_across_sessions(app, demo):
+    start = utcnow()
+    for i in range(MAX_FAILED_LOGINS):
+        # A fresh session each time, as separate web processes would have.
+        db.session.remove()
+        with pytest.raises(LoginRefused) as err:
+            accounts.authenticate(db.session, "handler", "bad-password9", now=start + timedelta(seconds=i), ip="1.2.3.4")
+        db.session.commit()
+    assert err.value.reason == "locked"
+    db.session.remove()
+    u = user(db.session, "handler")
+    assert u.locked_until == start + timedelta(seconds=4, minutes=LOCK_MINUTES)
+    # Even the right password is refused while locked …
+    with pytest.raises(LoginRefused) as err:
+        accounts.authenticate(db.session, "handler", "demo12345", now=start + timedelta(minutes=10), ip=None)
+    assert err.value.reason == "locked" and err.value.params["minutes"] == 6
+    # … and accepted once the 15 minutes are over.
+    got = accounts.authenticate(db.session, "handler", "demo12345", now=start + timedelta(minutes=16), ip=None)
+    assert got.locked_until is None
+    assert kinds(db.session).count(audit.LOCKOUT) == 1
+
+
+def test_inactive_user_is_refused_only_after_the_right_password(demo):
+    u = user(demo, "cs1")
+    u.active = False
+    with pytest.raises(LoginRefused) as err:
+        accounts.authenticate(demo, "cs1", "nope-nope1", now=utcnow(), ip=None)
+    assert err.value.reason == "bad_credentials"
+    with pytest.raises(LoginRefused) as err:
+        accounts.authenticate(demo, "cs1", "demo12345", now=utcnow(), ip=None)
+    assert err.value.reason == "inactive"
+
+
+def test_session_version_ends_old_sessions(demo):
+    u = user(demo, "receiver")
+    cookie = u.get_id()
+    assert accounts.load_session_user(demo, cookie) is u
+    admin = user(demo, "admin")
+    accounts.reset_password(demo, admin, u, "Temp2026pass")
+    assert accounts.load_session_user(demo, cookie) is None
+    assert accounts.load_session_user(demo, u.get_id()) is u
+    assert u.must_change_password
+    assert accounts.load_session_user(demo, "garbage") is None
+
+
+def test_create_user_rules(demo):
+    admin = user(demo, "admin")
+    store = demo.scalar(select(OrgUnit).where(OrgUnit.name == "上海浦东店"))
+    with pytest.raises(InvalidInput) as err:
+        accounts.create_user(demo, admin, username="Receiver", display_name="重名", unit=store,
+                             roles=["receiver"], password="Strong2026pw")
+    assert err.value.field == "username"
+    with pytest.raises(InvalidInput) as err:
+        accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
+                             roles=[], password="Strong2026pw")
+    assert err.value.field == "roles"
+    with pytest.raises(InvalidInput) as err:
+        accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
+                             roles=["receiver"], password="weak")
+    assert err.value.field == "password"
+    with pytest.raises(InvalidInput):
+        accounts.create_user(demo, admin, username="<b>x</b>", display_name="x", unit=store,
+                             roles=["receiver"], password="Strong2026pw")
+    before = demo.scalar(select(func.count()).select_from(User))
+    u = accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
+                             roles=["receiver", "handler"], password="Strong2026pw")
+    assert u.roles == {"receiver", "handler"} and u.must_change_password
+    assert demo.scalar(select(func.count()).select_from(User)) == before + 1
+
+
+def test_last_admin_cannot_be_removed_or_deactivated(demo):
+    admin = user(demo, "admin")
+    with pytest.raises(NotAllowed):
+        accounts.set_active(demo, admin, admin, False)
+    with pytest.raises(NotAllowed):
+        accounts.update_user(demo, admin, admin, display_name=admin.display_name, unit=admin.org_unit,
+                             roles=["handler"], is_head=False, locale="zh_CN")
+    assert "admin" in admin.roles
+
+
+def test_deactivation_bumps_session_version(demo):
+    admin, clerk = user(demo, "admin"), user(demo, "pd_clerk")
+    cookie = clerk.get_id()
+    accounts.set_active(demo, admin, clerk, False)
+    assert accounts.load_session_user(demo, cookie) is None

@@ -1,0 +1,114 @@
+import pytest
+from sqlalchemy import select
+
+from domain import orgtree
+from domain.errors import InvalidInput
+from domain.orgtree import UnitKind
+from models.org import OrgUnit
+from models.user import User
+
+
+def unit(session, name):
+    return session.scalar(select(OrgUnit).where(OrgUnit.name == name))
+
+
+@pytest.fixture
+def admin(demo):
+    return demo.scalar(select(User).where(User.username == "admin"))
+
+
+def test_demo_tree_has_the_shape_of_spec_11(demo):
+    kinds = [u.kind for u in demo.scalars(select(OrgUnit))]
+    assert kinds.count("company") == 1
+    assert kinds.count("branch") == 3
+    assert kinds.count("store") == 8
+    assert kinds.count("factory") == 2
+    assert kinds.count("team") == 6
+    assert demo.scalar(select(User).where(User.username == "receiver")).org_unit.parent.name == "上海分公司"
+
+
+def test_subtree_follows_every_level(demo):
+    sh = unit(demo, "上海分公司")
+    ids = orgtree.subtree_ids(demo, sh.id)
+    names = {demo.get(OrgUnit, i).name for i in ids}
+    assert names == {"上海分公司", "上海徐汇店", "上海浦东店", "上海静安店"}
+
+
+@pytest.mark.parametrize("kind,parent,ok", [
+    ("store", "上海分公司", True),
+    ("store", "销售部", False),
+    ("team", "嘉兴食品厂", True),
+    ("team", "上海分公司", False),
+    ("branch", "鑫源食品股份有限公司", True),
+    ("factory", "上海分公司", False),
+])
+def test_kinds_sit_only_under_allowed_parents(demo, admin, kind, parent, ok):
+    if ok:
+        new = orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent))
+        assert new.id and new.parent.name == parent
+    else:
+        with pytest.raises(InvalidInput) as err:
+            orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent))
+        assert err.value.field == "parent_id"
+
+
+def test_second_company_and_blank_or_long_names_are_refused(demo, admin):
+    with pytest.raises(InvalidInput):
+        orgtree.add_unit(demo, admin, name="另一家公司", kind=UnitKind.COMPANY, parent=None)
+    with pytest.raises(InvalidInput):
+        orgtree.add_unit(demo, admin, name="   ", kind="store", parent=unit(demo, "上海分公司"))
+    with pytest.raises(InvalidInput):
+        orgtree.add_unit(demo, admin, name="店" * 61, kind="store", parent=unit(demo, "上海分公司"))
+
+
+def test_sibling_names_are_unique_but_cousins_may_share(demo, admin):
+    with pytest.raises(InvalidInput):
+        orgtree.add_unit(demo, admin, name="上海徐汇店", kind="store", parent=unit(demo, "上海分公司"))
+    # 原料班 exists under both factories: fine, they are different parents.
+    assert len(demo.scalars(select(OrgUnit).where(OrgUnit.name == "原料班")).all()) == 2
+
+
+def test_move_refuses_cycles_and_wrong_parents(demo, admin):
+    sh = unit(demo, "上海分公司")
+    with pytest.raises(InvalidInput):
+        orgtree.move_unit(demo, admin, sh, sh)
+    store = unit(demo, "上海徐汇店")
+    with pytest.raises(InvalidInput):
+        orgtree.move_unit(demo, admin, store, unit(demo, "嘉兴食品厂"))
+    orgtree.move_unit(demo, admin, store, unit(demo, "杭州分公司"))
+    assert store.parent.name == "杭州分公司"
+    # A department may nest in a department; moving one under its own child is a cycle.
+    parent_dept = unit(demo, "品管部")
+    child = orgtree.add_unit(demo, admin, name="检验科", kind="department", parent=parent_dept)
+    with pytest.raises(InvalidInput):
+        orgtree.move_unit(demo, admin, parent_dept, child)
+
+
+def test_deactivate_refuses_units_with_people_or_active_children(demo, admin):
+    with pytest.raises(InvalidInput) as err:
+        orgtree.deactivate_unit(demo, admin, unit(demo, "上海徐汇店"))
+    assert err.value.params["n"] == 2  # 陈晓 and 杨帆
+    with pytest.raises(InvalidInput):
+        orgtree.deactivate_unit(demo, admin, unit(demo, "嘉兴食品厂"))
+    empty = unit(demo, "研发部")
+    for user in demo.scalars(select(User).where(User.org_unit_id == empty.id)):
+        user.active = False
+    orgtree.deactivate_unit(demo, admin, empty)
+    assert empty.active is False
+    with pytest.raises(InvalidInput):
+        orgtree.add_unit(demo, admin, name="研发一组", kind="department", parent=empty)
+
+
+def test_delete_only_what_nothing_refers_to(demo, admin):
+    store = unit(demo, "上海徐汇店")
+    assert orgtree.references(demo, store) == 2
+    with pytest.raises(InvalidInput):
+        orgtree.delete_unit(demo, admin, store)
+    assert unit(demo, "上海徐汇店") is not None
+    with pytest.raises(InvalidInput):  # has teams under it
+        orgtree.delete_unit(demo, admin, unit(demo, "昆山食品厂"))
+    mistake = orgtree.add_unit(demo, admin, name="建错的店", kind="store", parent=unit(demo, "南京分公司"))
+    demo.flush()
+    orgtree.delete_unit(demo, admin, mistake)
+    demo.flush()
+    assert unit(demo, "建错的店") is None

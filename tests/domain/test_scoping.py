@@ -1,0 +1,42 @@
+import pytest
+from sqlalchemy import select
+
+from domain.scoping import EVERYTHING, covered_unit_ids, covers_unit
+from models.org import OrgUnit
+from models.user import User
+
+
+def user(session, username):
+    return session.scalar(select(User).where(User.username == username))
+
+
+def names(session, ids):
+    return {session.get(OrgUnit, i).name for i in ids}
+
+
+def test_clerk_covers_only_own_store(demo):
+    assert names(demo, covered_unit_ids(demo, user(demo, "receiver"))) == {"上海徐汇店"}
+
+
+def test_head_covers_own_unit_and_everything_below(demo):
+    assert names(demo, covered_unit_ids(demo, user(demo, "sh_head"))) == {
+        "上海分公司", "上海徐汇店", "上海浦东店", "上海静安店"}
+    assert names(demo, covered_unit_ids(demo, user(demo, "jx_head"))) == {
+        "嘉兴食品厂", "原料班", "加工一班", "包装班"}
+
+
+def test_handler_who_is_not_head_covers_own_department(demo):
+    assert names(demo, covered_unit_ids(demo, user(demo, "handler2"))) == {"生产部"}
+
+
+@pytest.mark.parametrize("username", ["quality", "manager", "vp"])
+def test_quality_and_manager_see_everything(demo, username):
+    assert covered_unit_ids(demo, user(demo, username)) is EVERYTHING
+    other = demo.scalar(select(OrgUnit).where(OrgUnit.name == "南京河西店"))
+    assert covers_unit(demo, user(demo, username), other.id)
+
+
+def test_other_branch_store_is_not_covered(demo):
+    other = demo.scalar(select(OrgUnit).where(OrgUnit.name == "杭州西湖店"))
+    assert not covers_unit(demo, user(demo, "receiver"), other.id)
+    assert not covers_unit(demo, user(demo, "sh_head"), other.id)
