@@ -11,6 +11,7 @@ from flask import (abort, current_app, make_response, redirect, render_template,
 from flask_babel import format_datetime, get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from wtforms import SelectChoice
 
 from domain import audit
 from domain.errors import DomainError
@@ -26,6 +27,11 @@ HOME_ENDPOINTS = {
     Role.MANAGER: "manager.home",
     Role.ADMIN: "admin.home",
 }
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms 3.3+ wants SelectChoice objects instead of (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def is_htmx() -> bool:

@@ -2,6 +2,7 @@
 PostgreSQL too when TEST_DATABASE_URL is set (the whole suite runs once per database)."""
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import socket
@@ -114,15 +115,14 @@ def make_app(database_url, redis_url):
         made.append(app)
         return app
     yield make
-    if not made:
-        make()
-    with made[0].app_context():
-        db.session.remove()
-        _empty_tables()
     for app in made:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    cleaner = create_app(_test_config(database_url, redis_url))
+    with cleaner.app_context():
+        _empty_tables()
+        db.engine.dispose()
     conn = Redis.from_url(redis_url)
     conn.flushdb()
     conn.close()
@@ -155,15 +155,24 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 class Web:
-    """A test client that behaves like a browser with CSRF on: it reads the token from a page."""
+    """A test client that behaves like a browser with CSRF on: it reads the token from a page.
+
+    Each request runs in an empty contextvars.Context, so that it gets its own application
+    context (its own `g` and database session) as a real request would, instead of reusing
+    the test's. The test's pending changes are committed first so that the request sees them."""
 
     def __init__(self, client):
         self.client = client
         self._token = None
 
+    def _call(self, fn, *args, **kwargs):
+        db.session.commit()
+        return contextvars.Context().run(fn, *args, **kwargs)
+
     def token(self) -> str:
         if self._token is None:
-            page = self.client.get("/login" if not self._logged_in() else "/", follow_redirects=True)
+            page = self._call(self.client.get, "/login" if not self._logged_in() else "/",
+                              follow_redirects=True)
             match = CSRF_RE.search(page.get_data(as_text=True))
             assert match, "no CSRF token on the page"
             self._token = match.group(1)
@@ -177,7 +186,7 @@ class Web:
         headers = kw.pop("headers", {})
         if htmx:
             headers["HX-Request"] = "true"
-        return self.client.get(url, headers=headers, **kw)
+        return self._call(self.client.get, url, headers=headers, **kw)
 
     def post(self, url, data=None, htmx=False, csrf=True, **kw):
         data = dict(data or {})
@@ -186,7 +195,7 @@ class Web:
             headers["HX-Request"] = "true"
         if csrf:
             headers["X-CSRFToken"] = self.token()
-        return self.client.post(url, data=data, headers=headers, **kw)
+        return self._call(self.client.post, url, data=data, headers=headers, **kw)
 
     def login(self, username, password=DEMO_PASSWORD, **extra):
         self._token = None

@@ -4,6 +4,7 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, Select
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints._web import choices
 from domain.accounts import PASSWORD_MAX
 from domain.orgtree import NAME_MAX
 
@@ -39,7 +40,7 @@ class _UserFields(FlaskForm):
     org_unit_id = SelectField(_l("所属单位"), coerce=int, validate_choice=False)
     roles = MultiCheckboxField(_l("角色"))
     is_head = BooleanField(_l("本单位负责人"))
-    locale = RadioField(_l("界面语言"), choices=[("zh_CN", "简体中文"), ("en", "English")], default="zh_CN")
+    locale = RadioField(_l("界面语言"), choices=choices([("zh_CN", "简体中文"), ("en", "English")]), default="zh_CN")
 
 
 class UserCreateForm(_UserFields):
@@ -64,5 +65,5 @@ class UserSearchForm(FlaskForm):
 
     q = StringField(_l("搜索"), validators=[Optional(), Length(max=60)])
     role = SelectField(_l("角色"), validators=[Optional()], validate_choice=False)
-    status = SelectField(_l("状态"), choices=[("active", _l("在职")), ("inactive", _l("已停用")), ("all", _l("全部"))],
+    status = SelectField(_l("状态"), choices=choices([("active", _l("在职")), ("inactive", _l("已停用")), ("all", _l("全部"))]),
                          default="active", validate_choice=False)

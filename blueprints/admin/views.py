@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from blueprints._web import apply_domain_error, render, see_other
+from blueprints._web import apply_domain_error, choices, render, see_other
 from blueprints.admin import bp
 from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, UnitAddForm, UnitMoveForm,
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
@@ -42,21 +42,21 @@ def _unit_or_404(unit_id: int) -> OrgUnit:
 
 def _unit_choices(exclude: set[int] | None = None, active_only=True, blank=None):
     """Every unit as an indented option, in tree order."""
-    choices = [(0, blank)] if blank else []
+    pairs = [(0, blank)] if blank else []
 
     def walk(nodes, depth):
         for node in nodes:
             u = node.unit
             if (not active_only or u.active) and not (exclude and u.id in exclude):
-                choices.append((u.id, "　" * depth + u.name + f"（{_(KIND_LABELS[UnitKind(u.kind)])}）"))
+                pairs.append((u.id, "　" * depth + u.name + f"（{_(KIND_LABELS[UnitKind(u.kind)])}）"))
                 walk(node.children, depth + 1)
     walk(orgtree.tree(db.session), 0)
-    return choices
+    return choices(pairs)
 
 
 def _add_form(parent: OrgUnit | None = None) -> UnitAddForm:
     form = UnitAddForm(prefix="add")
-    form.kind.choices = [(k.value, _(label)) for k, label in KIND_LABELS.items() if k is not UnitKind.COMPANY]
+    form.kind.choices = choices((k.value, _(label)) for k, label in KIND_LABELS.items() if k is not UnitKind.COMPANY)
     form.parent_id.choices = _unit_choices(blank=_("（请选择）"))
     if parent is not None and request.method == "GET":
         form.parent_id.data = parent.id
@@ -170,7 +170,7 @@ def unit_status(unit_id, action):
 # --- users ----------------------------------------------------------------------
 
 def _role_choices():
-    return [(r.value, _(ROLE_LABELS[r])) for r in Role]
+    return [(r.value, _(ROLE_LABELS[r])) for r in Role]  # pairs; wrap with choices()
 
 
 def _user_or_404(user_id: int) -> User:
@@ -183,7 +183,7 @@ def _user_or_404(user_id: int) -> User:
 @bp.route("/users")
 def users():
     search = UserSearchForm(request.args)
-    search.role.choices = [("", _("全部角色"))] + _role_choices()
+    search.role.choices = choices([("", _("全部角色"))] + _role_choices())
     page = max(request.args.get("page", 1, type=int), 1)
     q = select(User).join(User.org_unit)
     if search.validate():
@@ -205,7 +205,7 @@ def users():
 
 def _fill_user_choices(form):
     form.org_unit_id.choices = _unit_choices(blank=_("（请选择）"))
-    form.roles.choices = _role_choices()
+    form.roles.choices = choices(_role_choices())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -1,0 +1,173 @@
+from sqlalchemy import func, select
+
+from models import db
+from models.org import OrgUnit
+from models.user import User
+from tests.conftest import Web
+
+
+def unit_id(name):
+    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == name))
+
+
+def user_by(username):
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+NEW_USER = {"username": "li.na", "display_name": "李娜", "roles": ["receiver"], "locale": "zh_CN",
+            "password": "Store2026pw"}
+
+
+def test_admin_creates_a_user_who_must_change_password(login_as, app):
+    web = login_as("admin")
+    resp = web.post("/admin/users/new", {**NEW_USER, "org_unit_id": unit_id("上海浦东店")}, htmx=True)
+    assert resp.status_code == 204 and resp.headers["HX-Redirect"].startswith("/admin/users/")
+    u = user_by("li.na")
+    assert u.roles == {"receiver"} and u.org_unit.name == "上海浦东店" and u.must_change_password
+    other = Web(app.test_client())
+    assert other.login("li.na", "Store2026pw").headers["Location"] == "/account/password"
+
+
+def test_duplicate_username_gets_a_message_and_nothing_changes(login_as):
+    web = login_as("admin")
+    before = count(User)
+    resp = web.post("/admin/users/new", {**NEW_USER, "username": "receiver",
+                                         "org_unit_id": unit_id("上海浦东店")}, htmx=True)
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert "已被使用" in body and 'id="user-new"' in body and "<html" not in body  # just the fragment
+    assert count(User) == before
+
+
+def test_html_in_a_name_is_shown_escaped(login_as):
+    web = login_as("admin")
+    web.post("/admin/users/new", {**NEW_USER, "display_name": "<script>alert(1)</script>",
+                                  "org_unit_id": unit_id("上海浦东店")})
+    page = web.get("/admin/users?q=li.na").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_overlong_and_missing_fields_are_refused(login_as):
+    web = login_as("admin")
+    before = count(User)
+    resp = web.post("/admin/users/new", {**NEW_USER, "display_name": "名" * 10_000, "roles": [],
+                                         "org_unit_id": unit_id("上海浦东店")})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "最多 60 个字" in body
+    resp = web.post("/admin/users/new", {**NEW_USER, "roles": [], "org_unit_id": 0})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and ("请选择所属单位" in body or "请至少选择一个角色" in body)
+    assert count(User) == before
+
+
+def test_weak_password_is_refused(login_as):
+    web = login_as("admin")
+    resp = web.post("/admin/users/new", {**NEW_USER, "password": "12345678", "org_unit_id": unit_id("上海浦东店")})
+    assert resp.status_code == 422 and "字母和数字" in resp.get_data(as_text=True)
+
+
+def test_edit_roles_and_head_flag(login_as):
+    web = login_as("admin")
+    u = user_by("pd_clerk")
+    resp = web.post(f"/admin/users/{u.id}/edit", {"display_name": "黄蕾", "org_unit_id": u.org_unit_id,
+                                                   "roles": ["receiver", "handler"], "is_head": "y",
+                                                   "locale": "en"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    u = user_by("pd_clerk")
+    assert u.roles == {"receiver", "handler"} and u.is_head and u.locale == "en"
+
+
+def test_reset_password_ends_the_users_sessions(login_as, app):
+    clerk = Web(app.test_client())
+    assert clerk.login("xs_clerk").status_code == 303
+    assert clerk.get("/receiver/").status_code == 200
+    web = login_as("admin")
+    uid = user_by("xs_clerk").id
+    assert web.post(f"/admin/users/{uid}/reset-password", {"reset-new_password": "Temp2026pass"}).status_code == 303
+    assert clerk.get("/receiver/").status_code == 302  # logged out everywhere
+    assert clerk.login("xs_clerk", "Temp2026pass").headers["Location"] == "/account/password"
+
+
+def test_deactivate_and_unlock(login_as, app):
+    web = login_as("admin")
+    u = user_by("hx_clerk")
+    assert web.post(f"/admin/users/{u.id}/deactivate").status_code == 303
+    db.session.expire_all()
+    assert user_by("hx_clerk").active is False
+    resp = web.post(f"/admin/users/{user_by('admin').id}/deactivate", htmx=True)
+    assert resp.status_code == 422 and "不能停用自己" in resp.get_data(as_text=True)
+    other = Web(app.test_client())
+    for _ in range(5):
+        other.login("bj_clerk", "wrong-pass1")
+    db.session.expire_all()
+    assert user_by("bj_clerk").locked_until is not None
+    assert web.post(f"/admin/users/{user_by('bj_clerk').id}/unlock").status_code == 303
+    assert other.login("bj_clerk").status_code == 303
+
+
+def test_user_search_is_an_htmx_fragment(login_as):
+    web = login_as("admin")
+    resp = web.get("/admin/users?q=张伟", htmx=True)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and body.lstrip().startswith('<section id="user-rows"')
+    assert "张伟" in body and "陈晓" not in body
+    assert "HX-Request" in resp.headers["Vary"]
+    empty = web.get("/admin/users?q=nobody-at-all", htmx=True).get_data(as_text=True)
+    assert "没有符合条件的用户" in empty
+
+
+def test_units_add_rename_move(login_as):
+    web = login_as("admin")
+    resp = web.post("/admin/units/add", {"add-name": "上海长宁店", "add-kind": "store",
+                                         "add-parent_id": unit_id("上海分公司")})
+    assert resp.status_code == 303
+    new = unit_id("上海长宁店")
+    assert new
+    resp = web.post("/admin/units/add", {"add-name": "上海长宁店", "add-kind": "store",
+                                         "add-parent_id": unit_id("上海分公司")}, htmx=True)
+    assert resp.status_code == 422 and "已有名为" in resp.get_data(as_text=True)
+    resp = web.post("/admin/units/add", {"add-name": "错班组", "add-kind": "team",
+                                         "add-parent_id": unit_id("上海分公司")}, htmx=True)
+    assert resp.status_code == 422 and "不能放在" in resp.get_data(as_text=True)
+    assert web.post(f"/admin/units/{new}/rename", {"rename-name": "上海长宁旗舰店"}).status_code == 303
+    assert web.post(f"/admin/units/{new}/move", {"move-parent_id": unit_id("南京分公司")}).status_code == 303
+    db.session.expire_all()
+    moved = db.session.get(OrgUnit, new)
+    assert moved.name == "上海长宁旗舰店" and moved.parent.name == "南京分公司"
+    sh = unit_id("上海分公司")
+    resp = web.post(f"/admin/units/{sh}/move", {"move-parent_id": unit_id("上海徐汇店")}, htmx=True)
+    assert resp.status_code == 422
+
+
+def test_unit_with_users_cannot_be_deleted_or_deactivated(login_as):
+    web = login_as("admin")
+    store = unit_id("上海徐汇店")
+    resp = web.post(f"/admin/units/{store}/delete", htmx=True)
+    assert resp.status_code == 422 and "不能删除" in resp.get_data(as_text=True)
+    resp = web.post(f"/admin/units/{store}/deactivate", htmx=True)
+    assert resp.status_code == 422 and "在职用户" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(OrgUnit, store).active
+
+
+def test_unused_unit_can_be_deleted(login_as):
+    web = login_as("admin")
+    web.post("/admin/units/add", {"add-name": "建错的班组", "add-kind": "team", "add-parent_id": unit_id("昆山食品厂")})
+    uid = unit_id("建错的班组")
+    page = web.get(f"/admin/units/{uid}").get_data(as_text=True)
+    assert "可以彻底删除" in page
+    assert web.post(f"/admin/units/{uid}/delete").status_code == 303
+    assert unit_id("建错的班组") is None
+
+
+def test_audit_log_lists_logins(login_as):
+    web = login_as("admin")
+    page = web.get("/admin/audit").get_data(as_text=True)
+    assert "login" in page and "admin" in page
+    assert "demo12345" not in page

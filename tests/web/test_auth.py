@@ -1,0 +1,175 @@
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import audit
+from models import db
+from models.audit import AuditEvent
+from models.user import User
+from tests.conftest import Web
+
+HOMES = {
+    "admin": "/admin/", "manager": "/manager/", "vp": "/manager/", "quality": "/quality/",
+    "handler": "/handler/", "handler2": "/handler/", "receiver": "/receiver/", "receiver2": "/receiver/",
+    "cs_head": "/handler/", "sh_head": "/handler/",
+}
+
+
+def events(kind):
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == kind))
+
+
+@pytest.mark.parametrize("username,home", HOMES.items())
+def test_each_demo_login_lands_on_its_role_home(demo, web, username, home):
+    resp = web.login(username)
+    assert resp.status_code == 303 and resp.headers["Location"] == home
+    page = web.get(home)
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.get_data(as_text=True)
+    assert events(audit.LOGIN) == 1
+
+
+def test_wrong_password_says_so_in_chinese_and_keeps_count(demo, web):
+    resp = web.login("manager", "wrong-password1")
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert "用户名或密码错误" in body and "再错 4 次" in body
+    assert 'value="wrong-password1"' not in body  # the password is never echoed back
+    assert db.session.scalar(select(User.failed_logins).where(User.username == "manager")) == 1
+
+
+def test_unknown_user_gets_the_same_message(demo, web):
+    body = web.login("ghost", "whatever12").get_data(as_text=True)
+    assert "用户名或密码错误" in body and "锁定" not in body
+
+
+def test_lockout_after_five_failures_then_even_right_password_refused(demo, web):
+    for _ in range(5):
+        resp = web.login("quality", "bad-password1")
+    assert "账号已锁定" in resp.get_data(as_text=True)
+    resp = web.login("quality", "demo12345")
+    assert resp.status_code == 422 and "账号已锁定" in resp.get_data(as_text=True)
+    assert events(audit.LOCKOUT) == 1
+
+
+def test_inactive_user_is_told_to_contact_admin(demo, web):
+    db.session.scalar(select(User).where(User.username == "cs2")).active = False
+    db.session.commit()
+    resp = web.login("cs2")
+    assert resp.status_code == 422 and "已停用" in resp.get_data(as_text=True)
+
+
+def test_english_user_sees_english_messages(demo, web):
+    db.session.scalar(select(User).where(User.username == "vp")).locale = "en"
+    db.session.commit()
+    web.client.set_cookie("lang", "en")
+    resp = web.login("vp", "wrong-password1")
+    assert "Wrong username or password" in resp.get_data(as_text=True)
+    web.login("vp")
+    page = web.get("/manager/").get_data(as_text=True)
+    assert 'lang="en"' in page and "Approval" in page
+
+
+def test_missing_csrf_token_is_refused_and_changes_nothing(demo, web):
+    resp = web.post("/login", {"username": "manager", "password": "demo12345"}, csrf=False)
+    assert resp.status_code == 400
+    assert "页面已过期" in resp.get_data(as_text=True)
+    assert events(audit.LOGIN) == 0
+    with web.client.session_transaction() as s:
+        assert "_user_id" not in s
+
+
+def test_overlong_username_gets_a_message(demo, web):
+    resp = web.login("x" * 10_000, "demo12345")
+    assert resp.status_code == 422 and "最多 40 位" in resp.get_data(as_text=True)
+
+
+def test_session_cookie_flags_and_remember_me(demo, web):
+    resp = web.login("receiver", remember="y")
+    cookies = resp.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("session="))
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    for c in (session_cookie, remember):
+        assert "HttpOnly" in c and "SameSite=Lax" in c
+        assert "Secure" not in c
+
+
+def test_secure_cookies_when_tls(make_app):
+    app = make_app(TLS=True)
+    with app.app_context():
+        from demo import seed
+        seed(db.session)
+        db.session.commit()
+        web = Web(app.test_client())
+        resp = web.login("receiver")
+        assert all("Secure" in c for c in resp.headers.getlist("Set-Cookie"))
+        assert "Strict-Transport-Security" in web.get("/receiver/").headers
+
+
+def test_logout_needs_post_and_ends_the_session(demo, web):
+    web.login("manager")
+    assert web.get("/logout").status_code == 405
+    assert web.logout().status_code == 303
+    assert web.get("/manager/").status_code == 302
+
+
+def test_next_goes_back_but_never_off_site(demo, web):
+    page = web.get("/login?next=/admin/users").get_data(as_text=True)
+    assert 'value="/admin/users"' in page
+    resp = web.login("admin", next="/admin/users")
+    assert resp.headers["Location"] == "/admin/users"
+    web.logout()
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        resp = web.login("admin", next=evil)
+        assert resp.headers["Location"] == "/admin/", evil
+        web.logout()
+
+
+def test_temporary_password_must_be_changed_first(demo, web):
+    from domain import accounts
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    clerk = db.session.scalar(select(User).where(User.username == "ja_clerk"))
+    accounts.reset_password(db.session, admin, clerk, "Temp2026pass")
+    db.session.commit()
+    resp = web.login("ja_clerk", "Temp2026pass")
+    assert resp.headers["Location"] == "/account/password"
+    assert web.get("/receiver/").headers["Location"] == "/account/password"
+    bad = web.post("/account/password", {"old_password": "Temp2026pass", "new_password": "abc",
+                                          "confirm": "abc"})
+    assert bad.status_code == 422 and "至少 8 位" in bad.get_data(as_text=True)
+    ok = web.post("/account/password", {"old_password": "Temp2026pass", "new_password": "MyOwn2026pw",
+                                         "confirm": "MyOwn2026pw"})
+    assert ok.status_code == 303
+    assert web.get("/receiver/").status_code == 200  # still logged in, gate lifted
+    web.logout()
+    assert web.login("ja_clerk", "MyOwn2026pw").status_code == 303
+
+
+def test_login_rate_limit_per_address(make_app):
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        web = Web(app.test_client())
+        codes = [web.login("nobody", "whatever12").status_code for _ in range(4)]
+        assert codes == [422, 422, 422, 429]
+        assert "操作太频繁" in web.login("nobody", "whatever12").get_data(as_text=True)
+        # Another address is not affected.
+        other = app.test_client()
+        resp = other.get("/login", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        assert resp.status_code == 200
+        assert events(audit.RATE_LIMITED) >= 1
+
+
+def test_login_works_when_redis_is_down_and_says_so_in_the_log(make_app, caplog):
+    dead = "redis://127.0.0.1:1/0"
+    app = make_app(RATELIMIT_STORAGE_URI=dead, REDIS_URL=dead)
+    with app.app_context():
+        from demo import seed
+        seed(db.session)
+        db.session.commit()
+        web = Web(app.test_client())
+        with caplog.at_level(logging.WARNING):
+            resp = web.login("receiver")
+        assert resp.status_code == 303
+        assert any("falling back" in r.getMessage().lower() or "storage" in r.getMessage().lower()
+                   for r in caplog.records), [r.getMessage() for r in caplog.records]

@@ -1,0 +1,92 @@
+"""What every page shares: security headers, CSP-clean markup, page weight, /healthz."""
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Web
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES_BY_USER = {
+    None: ["/login"],
+    "admin": ["/admin/", "/admin/units", "/admin/units/1", "/admin/users", "/admin/users/1", "/admin/users/new",
+              "/admin/audit"],
+    "receiver": ["/receiver/"], "handler": ["/handler/"], "quality": ["/quality/"], "manager": ["/manager/"],
+}
+
+
+def pages(web, demo_user):
+    if demo_user:
+        web.login(demo_user)
+    for path in PAGES_BY_USER[demo_user]:
+        resp = web.get(path)
+        assert resp.status_code == 200, path
+        yield path, resp
+
+
+@pytest.mark.parametrize("demo_user", PAGES_BY_USER)
+def test_security_headers_and_no_inline_script_or_style(demo, web, demo_user):
+    for path, resp in pages(web, demo_user):
+        csp = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["X-Frame-Options"] == "DENY"
+        assert resp.headers["Cache-Control"] == "no-store"
+        html = resp.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path        # no inline <script>
+        assert not re.search(r"\son[a-z]+\s*=", html), path                      # no onclick= …
+        assert not re.search(r"\sstyle\s*=", html), path                         # no style= (CSP)
+        assert '"includeIndicatorStyles":false' in html
+        assert "X-CSRFToken" in html  # hx-headers on <body>
+
+
+def test_first_page_load_is_under_100_kb(demo, web):
+    """Size, not speed: the login page plus everything it loads, as sent (uncompressed)."""
+    page = web.get("/login")
+    html = page.get_data()
+    assets = re.findall(r'(?:src|href)="(/static/[^"?]+)', html.decode())
+    assert {"/static/app.css", "/static/app.js", "/static/htmx-2.0.11.min.js"} <= set(assets)
+    total = len(html)
+    for asset in assets:
+        resp = web.get(asset)
+        total += len(resp.get_data())
+        resp.close()
+    assert total <= 100 * 1024, total
+
+
+def test_static_files_are_cached_for_a_year_when_versioned(web):
+    resp = web.get("/static/app.css?v=1")
+    resp.close()
+    assert "immutable" in resp.headers["Cache-Control"]
+
+
+def test_vendored_htmx_is_pinned_and_local(web):
+    html = web.get("/login").get_data(as_text=True)
+    assert "https://" not in re.sub(r'<meta name="htmx-config"[^>]*>', "", html).split("</head>")[0]
+    assert (ROOT / "static" / "htmx-2.0.11.min.js").stat().st_size > 40_000
+
+
+def test_healthz_ok(web):
+    resp = web.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json["database"] == "ok" and resp.json["redis"] == "ok"
+
+
+def test_healthz_503_when_redis_is_down(make_app):
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 503
+    assert resp.json["redis"].startswith("error") and resp.json["database"] == "ok"
+
+
+def test_healthz_503_when_database_is_down(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing-dir/nope.db")
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 503 and resp.json["database"].startswith("error")
+
+
+def test_times_are_shown_in_company_time_zone(app):
+    from datetime import datetime, timezone
+    with app.test_request_context():
+        fmt = app.jinja_env.filters["dt"]
+        assert fmt(datetime(2026, 11, 23, 16, 30, tzinfo=timezone.utc)) == "2026-11-24 00:30"
