@@ -1,0 +1,46 @@
+from sqlalchemy import func, select
+
+from models import db
+from models.org import OrgUnit
+from models.user import User
+
+
+def test_seed_demo_once_then_skips_when_not_empty(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    users = db.session.scalar(select(func.count()).select_from(User))
+    assert users >= 30
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0 and "跳过" in again.output
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_demo_logins_of_the_readme_exist(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    expected = {"admin": "admin", "manager": "manager", "quality": "quality", "handler": "handler",
+                "handler2": "handler", "receiver": "receiver", "receiver2": "receiver"}
+    for username, role in expected.items():
+        u = db.session.scalar(select(User).where(User.username == username))
+        assert role in u.roles
+    assert db.session.scalar(select(User).where(User.username == "handler")).is_head
+    assert not db.session.scalar(select(User).where(User.username == "handler2")).is_head
+    r1 = db.session.scalar(select(User).where(User.username == "receiver")).org_unit
+    r2 = db.session.scalar(select(User).where(User.username == "receiver2")).org_unit
+    assert r1.kind == r2.kind == "store" and r1.parent_id != r2.parent_id
+
+
+def test_create_user_on_an_empty_database_creates_the_company(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "boss", "--name", "老板", "--role", "admin", "--role", "manager",
+                                 "--company", "示例公司"], env={"KESU_NEW_PASSWORD": "Chief2026pw"})
+    assert result.exit_code == 0, result.output
+    boss = db.session.scalar(select(User).where(User.username == "boss"))
+    assert boss.roles == {"admin", "manager"} and boss.org_unit.name == "示例公司"
+    assert not boss.must_change_password
+    weak = runner.invoke(args=["create-user", "weak", "--name", "弱", "--role", "admin"],
+                         env={"KESU_NEW_PASSWORD": "123"})
+    assert weak.exit_code != 0 and "密码" in weak.output
+    assert db.session.scalar(select(func.count()).select_from(OrgUnit)) == 1
