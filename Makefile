@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt
 	@touch $@
 
 translations: $(BIN)/.installed
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel compile -d translations >/dev/null
 
 # Web + RQ worker + RQ cron scheduler (+ Redis when none answers at REDIS_URL), in the foreground.
 run: install translations
