@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_login import current_user
 
-from extensions import babel, csrf, htmx, limiter, login_manager, migrate
+from extensions import babel, csrf, htmx, limiter, login_manager
 from models import db
 
 STATIC_VERSION = "1"  # bump when static files change (they are cached for a year)
@@ -58,7 +58,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     _finish_config(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["COMPANY_TZ"])

@@ -4,7 +4,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
@@ -14,7 +13,6 @@ babel = Babel()
 csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
-migrate = Migrate()
 # Per-address limits live in Redis so that they hold across web processes; when Redis is
 # down the limiter falls back to process memory and logs it (login keeps working).
 limiter = Limiter(key_func=get_remote_address)

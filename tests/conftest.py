@@ -73,8 +73,8 @@ def database_url(request, tmp_path_factory, redis_url):
             admin.dispose()
     app = create_app(_test_config(url, redis_url))
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
+        from cli import upgrade_database
+        upgrade_database()
         db.engine.dispose()
     yield url
     if cleanup:
