@@ -41,7 +41,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-    LOGIN_RATE_LIMIT = "10 per minute;60 per hour"
+    # Per address. Generous enough for a store whose tablets share one NAT address at shift
+    # start; the per-account lockout (domain.accounts) is what stops password guessing.
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
