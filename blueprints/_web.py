@@ -11,6 +11,7 @@ from flask import (abort, current_app, make_response, redirect, render_template,
 from flask_babel import format_datetime, get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
 from domain import audit
@@ -27,6 +28,31 @@ HOME_ENDPOINTS = {
     Role.MANAGER: "manager.home",
     Role.ADMIN: "admin.home",
 }
+
+
+MAX_ID = 2**31 - 1  # PostgreSQL integer; larger numbers are "not found", not a database error
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in routes: a positive database id; anything else is a 404."""
+
+    def __init__(self, map):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def get_or_none(model, ident):
+    """Fetch by id from a form or query value without letting a bad number reach the database."""
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        return None
+    return db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+
+
+def bounded_int(name: str, default: int, low: int = 1, high: int = MAX_ID) -> int:
+    """An integer query parameter clamped to a sane range (page numbers, cursors)."""
+    value = request.args.get(name, default, type=int)
+    return min(max(value, low), high)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -137,6 +163,16 @@ def error_page(status: int, title: str, message: str):
 # --- wiring -------------------------------------------------------------------
 
 def register_web(app) -> None:
+    app.url_map.converters["id"] = IdConverter
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """A NUL byte is never meaningful in a form and PostgreSQL refuses it in text: answer
+        with a message instead of a database error."""
+        for values in (request.args, request.form):
+            if any("\x00" in v for v in values.values()):
+                return error_page(400, _("请求有误"), _("提交的内容里有无法保存的控制字符，请删除后重试。"))
+        return None
     @app.errorhandler(400)
     def bad_request(e):
         return error_page(400, _("请求有误"), _("请求的格式不正确，请返回后重试。"))

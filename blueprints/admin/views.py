@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from blueprints._web import apply_domain_error, choices, render, see_other
+from blueprints._web import apply_domain_error, bounded_int, choices, get_or_none, render, see_other
 from blueprints.admin import bp
 from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, UnitAddForm, UnitMoveForm,
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
@@ -73,7 +73,7 @@ def units():
 def add_unit():
     form = _add_form()
     if form.validate_on_submit():
-        parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
+        parent = get_or_none(OrgUnit, form.parent_id.data)
         try:
             unit = orgtree.add_unit(db.session, current_user, name=form.name.data, kind=form.kind.data,
                                     parent=parent)
@@ -103,7 +103,7 @@ def _unit_page(unit, status=200, rename=None, move=None, fragment=None, status_e
                   references=orgtree.references(db.session, unit), status_error=status_error)
 
 
-@bp.route("/units/<int:unit_id>")
+@bp.route("/units/<id:unit_id>")
 def unit(unit_id):
     return _unit_page(_unit_or_404(unit_id))
 
@@ -121,7 +121,7 @@ def _unit_change(unit, form, change, done_message):
     return None
 
 
-@bp.route("/units/<int:unit_id>/rename", methods=["POST"])
+@bp.route("/units/<id:unit_id>/rename", methods=["POST"])
 def rename_unit(unit_id):
     unit = _unit_or_404(unit_id)
     form = UnitRenameForm(prefix="rename")
@@ -130,19 +130,19 @@ def rename_unit(unit_id):
     return done or _unit_page(unit, 422, rename=form, fragment="admin/_unit_rename.html")
 
 
-@bp.route("/units/<int:unit_id>/move", methods=["POST"])
+@bp.route("/units/<id:unit_id>/move", methods=["POST"])
 def move_unit(unit_id):
     unit = _unit_or_404(unit_id)
     form = UnitMoveForm(prefix="move")
 
     def change():
-        parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
+        parent = get_or_none(OrgUnit, form.parent_id.data)
         orgtree.move_unit(db.session, current_user, unit, parent)
     done = _unit_change(unit, form, change, _("已移动。"))
     return done or _unit_page(unit, 422, move=form, fragment="admin/_unit_move.html")
 
 
-@bp.route("/units/<int:unit_id>/<any(deactivate, reactivate, delete):action>", methods=["POST"])
+@bp.route("/units/<id:unit_id>/<any(deactivate, reactivate, delete):action>", methods=["POST"])
 def unit_status(unit_id, action):
     unit = _unit_or_404(unit_id)
     form = EmptyForm()
@@ -184,7 +184,7 @@ def _user_or_404(user_id: int) -> User:
 def users():
     search = UserSearchForm(request.args)
     search.role.choices = choices([("", _("全部角色"))] + _role_choices())
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = bounded_int("page", 1, high=100_000)
     q = select(User).join(User.org_unit)
     if search.validate():
         if search.q.data:
@@ -213,12 +213,12 @@ def new_user():
     form = UserCreateForm()
     _fill_user_choices(form)
     if request.method == "GET":
-        form.org_unit_id.data = request.args.get("unit", type=int)
+        form.org_unit_id.data = bounded_int("unit", 0, low=0)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
                 db.session, current_user, username=form.username.data, display_name=form.display_name.data,
-                unit=db.session.get(OrgUnit, form.org_unit_id.data) if form.org_unit_id.data else None,
+                unit=get_or_none(OrgUnit, form.org_unit_id.data),
                 roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
                 password=form.password.data)
         except DomainError as err:
@@ -242,12 +242,12 @@ def _user_page(user, status=200, form=None, reset=None, fragment=None, status_er
                   action=EmptyForm(), now=utcnow(), status_error=status_error)
 
 
-@bp.route("/users/<int:user_id>")
+@bp.route("/users/<id:user_id>")
 def user(user_id):
     return _user_page(_user_or_404(user_id))
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["POST"])
 def edit_user(user_id):
     user = _user_or_404(user_id)
     form = UserEditForm()
@@ -256,7 +256,7 @@ def edit_user(user_id):
         try:
             accounts.update_user(
                 db.session, current_user, user, display_name=form.display_name.data,
-                unit=db.session.get(OrgUnit, form.org_unit_id.data) if form.org_unit_id.data else None,
+                unit=get_or_none(OrgUnit, form.org_unit_id.data),
                 roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data)
         except DomainError as err:
             db.session.rollback()
@@ -267,7 +267,7 @@ def edit_user(user_id):
     return _user_page(user, 422, form=form, fragment="admin/_user_edit_form.html")
 
 
-@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@bp.route("/users/<id:user_id>/reset-password", methods=["POST"])
 def reset_password(user_id):
     user = _user_or_404(user_id)
     form = ResetPasswordForm(prefix="reset")
@@ -285,7 +285,7 @@ def reset_password(user_id):
     return _user_page(user, 422, reset=form, fragment="admin/_user_reset.html")
 
 
-@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, unlock):action>", methods=["POST"])
+@bp.route("/users/<id:user_id>/<any(deactivate, reactivate, unlock):action>", methods=["POST"])
 def user_status(user_id, action):
     user = _user_or_404(user_id)
     form = EmptyForm()
@@ -310,7 +310,7 @@ def user_status(user_id, action):
 @bp.route("/audit")
 def audit_log():
     kind = request.args.get("kind", "")
-    before = request.args.get("before", type=int)
+    before = bounded_int("before", 0, low=0)
     q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PER_PAGE)
     if kind:
         q = q.where(AuditEvent.kind == kind)

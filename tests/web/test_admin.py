@@ -171,3 +171,30 @@ def test_audit_log_lists_logins(login_as):
     page = web.get("/admin/audit").get_data(as_text=True)
     assert "login" in page and "admin" in page
     assert "demo12345" not in page
+
+
+def test_out_of_range_numbers_are_not_database_errors(login_as):
+    web = login_as("admin")
+    huge = "99999999999999999999"
+    assert web.get(f"/admin/users/{huge}").status_code == 404
+    assert web.get(f"/admin/units/{huge}").status_code == 404
+    assert web.get("/admin/units/0").status_code == 404
+    assert web.get(f"/admin/users?page={huge}").status_code == 200
+    assert web.get("/admin/users?page=-3").status_code == 200
+    assert web.get(f"/admin/audit?before={huge}").status_code == 200
+    assert web.get("/admin/audit?before=abc").status_code == 200
+    before = count(User)
+    resp = web.post("/admin/users/new", {**NEW_USER, "org_unit_id": huge})
+    assert resp.status_code == 422 and "请选择所属单位" in resp.get_data(as_text=True)
+    resp = web.post("/admin/units/add", {"add-name": "新店", "add-kind": "store", "add-parent_id": huge})
+    assert resp.status_code == 422
+    assert count(User) == before
+
+
+def test_nul_bytes_get_a_message_not_a_database_error(login_as):
+    web = login_as("admin")
+    before = count(User)
+    resp = web.post("/admin/users/new", {**NEW_USER, "display_name": "李\x00娜", "org_unit_id": unit_id("上海浦东店")})
+    assert resp.status_code == 400 and "控制字符" in resp.get_data(as_text=True)
+    assert count(User) == before
+    assert web.get("/admin/users?q=%00").status_code == 400
