@@ -1,0 +1,42 @@
+"""Complaint numbers TS-YYYYMM-NNNN (SPEC §2, seed 001 "年度+月份+流水编号").
+
+The serial restarts each month in the company time zone. It is gapless and unique under
+concurrent submissions: the month's counter row is incremented with one UPDATE inside the same
+transaction that inserts the complaint, so the row stays locked until that transaction ends
+(PostgreSQL row lock; SQLite's single writer). A rolled-back submission rolls its number back
+too. Never max()+1.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from models.numbering import NumberCounter
+
+PREFIX = "TS"
+
+
+def period_of(now: datetime, tz: ZoneInfo, prefix: str = PREFIX) -> str:
+    return f"{prefix}-{now.astimezone(tz):%Y%m}"
+
+
+def format_number(period: str, serial: int) -> str:
+    return f"{period}-{serial:04d}"
+
+
+def allocate(session, now: datetime, tz: ZoneInfo, prefix: str = PREFIX) -> str:
+    """The next number of `now`'s month. Call it inside the transaction that stores the
+    complaint, and commit or roll back both together."""
+    period = period_of(now, tz, prefix)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(NumberCounter).values(period=period, last=0)
+                    .on_conflict_do_nothing(index_elements=["period"]))
+    serial = session.execute(
+        update(NumberCounter).where(NumberCounter.period == period)
+        .values(last=NumberCounter.last + 1).returning(NumberCounter.last)
+    ).scalar_one()
+    return format_number(period, serial)
