@@ -54,6 +54,7 @@ from models.org import OrgUnit  # noqa: E402,F401
 from models.user import User, UserRole  # noqa: E402,F401
 from models.audit import AuditEvent  # noqa: E402,F401
 from models.numbering import NumberCounter  # noqa: E402,F401
+from models.complaint import Category, Complaint, ComplaintEvent  # noqa: E402,F401
 
 
 # SQLite: enforce foreign keys, wait for a writer instead of failing at once, and use WAL so

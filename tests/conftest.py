@@ -75,6 +75,7 @@ def database_url(request, tmp_path_factory, redis_url):
     with app.app_context():
         from cli import upgrade_database
         upgrade_database()
+        _snapshot_seeded(url)
         db.engine.dispose()
     yield url
     if cleanup:
@@ -95,14 +96,35 @@ def _test_config(url, redis_url, **extra):
     return config
 
 
-def _empty_tables():
+# Reference data that the migrations insert (default categories): restored after each test.
+SEEDED_TABLES = ["category"]
+_seeded_rows: dict[str, dict[str, list]] = {}
+
+
+def _snapshot_seeded(url):
+    if url in _seeded_rows:
+        return
+    _seeded_rows[url] = {}
+    with db.engine.connect() as conn:
+        for name in SEEDED_TABLES:
+            table = Base.metadata.tables[name]
+            _seeded_rows[url][name] = [dict(r._mapping) for r in conn.execute(table.select().order_by(table.c.id))]
+
+
+def _empty_tables(url):
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    postgres = db.engine.dialect.name == "postgresql"
     with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
+        if postgres:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
+        for name, rows in _seeded_rows.get(url, {}).items():
+            if rows:
+                conn.execute(Base.metadata.tables[name].insert(), rows)
+                if postgres:
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {max(r['id'] for r in rows)})"))
 
 
 @pytest.fixture
@@ -121,7 +143,7 @@ def make_app(database_url, redis_url):
             db.engine.dispose()
     cleaner = create_app(_test_config(database_url, redis_url))
     with cleaner.app_context():
-        _empty_tables()
+        _empty_tables(database_url)
         db.engine.dispose()
     conn = Redis.from_url(redis_url)
     conn.flushdb()

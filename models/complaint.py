@@ -1,0 +1,136 @@
+"""The complaint record (SPEC §2, 《客户投诉记录及处理表》) and its append-only timeline.
+
+Nothing is ever deleted. The stage is written only by the domain's state machine; intake
+creates complaints in `new` (or `follow_up` for minor ones settled on the spot, §3.2).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import UTCDateTime, db, utcnow
+from models.org import OrgUnit
+from models.user import User
+
+Money = Numeric(14, 2)
+
+
+class Category(db.Model):
+    """Two-level complaint category, admin-editable (defaults from SPEC §2)."""
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_category_parent_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.sort")
+
+
+class Complaint(db.Model):
+    __tablename__ = "complaint"
+    __table_args__ = (
+        # Registry lists: newest first within what a user may see.
+        Index("ix_complaint_receiving_unit_created", "receiving_unit_id", "created_at"),
+        Index("ix_complaint_first_responder_created", "first_responder_id", "created_at"),
+        Index("ix_complaint_stage_created", "stage", "created_at"),
+        Index("ix_complaint_customer_phone", "customer_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Idempotency token of the intake form: a double tap returns the same complaint.
+    intake_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(12), default="complaint")      # complaint/suggestion/inquiry
+    channel: Mapped[str] = mapped_column(String(16))
+    formal: Mapped[bool] = mapped_column(Boolean, default=False)            # 正式 / 非正式 (IATF)
+    stage: Mapped[str] = mapped_column(String(20), default="new")
+    version: Mapped[int] = mapped_column(Integer, default=1)                # optimistic lock
+
+    # Customer (personal data: masked for those who don't need it, §1)
+    customer_name: Mapped[str] = mapped_column(String(60))
+    customer_phone: Mapped[str | None] = mapped_column(String(20))
+    customer_email: Mapped[str | None] = mapped_column(String(120))
+    customer_company: Mapped[str | None] = mapped_column(String(120))
+    customer_address: Mapped[str | None] = mapped_column(String(200))
+    customer_code: Mapped[str | None] = mapped_column(String(40))
+    customer_class: Mapped[str | None] = mapped_column(String(20))          # vip / key / ordinary
+    customer_foreign: Mapped[bool] = mapped_column(Boolean, default=False)  # seed 001: 15 vs 18 days
+
+    # Product / order
+    product_name: Mapped[str | None] = mapped_column(String(120))
+    model_no: Mapped[str | None] = mapped_column(String(60))                # 料号
+    batch_no: Mapped[str | None] = mapped_column(String(60))                # 批号
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    defective_quantity: Mapped[int | None] = mapped_column(Integer)
+    order_no: Mapped[str | None] = mapped_column(String(60))
+    contract_no: Mapped[str | None] = mapped_column(String(60))
+    ship_date: Mapped[date | None] = mapped_column(Date)
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    amount_involved: Mapped[Decimal | None] = mapped_column(Money)          # 交货金额
+
+    # Content
+    content: Mapped[str] = mapped_column(Text)
+    demand: Mapped[str | None] = mapped_column(String(16))                  # refund, exchange …
+    demand_text: Mapped[str | None] = mapped_column(Text)
+    amount_claimed: Mapped[Decimal | None] = mapped_column(Money)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    severity_reasons: Mapped[list | None] = mapped_column(JSON)             # why it was forced to major
+    safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    sensitive_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    reputation_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgency: Mapped[str] = mapped_column(String(8), default="medium")
+    sample_received: Mapped[bool] = mapped_column(Boolean, default=False)
+    sample_location: Mapped[str | None] = mapped_column(String(120))
+
+    # Who and where
+    complained_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    complained_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    complained_person: Mapped[str | None] = mapped_column(String(60))       # when not a user
+    receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    first_responder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))  # immutable (§5)
+
+    # Links
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+
+    # Settled on the spot (§3.2)
+    spot_action: Mapped[str | None] = mapped_column(Text)
+    spot_accepted: Mapped[bool | None] = mapped_column(Boolean)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship()
+    receiving_unit: Mapped[OrgUnit] = relationship(foreign_keys=[receiving_unit_id])
+    complained_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[complained_unit_id])
+    complained_user: Mapped[User | None] = relationship(foreign_keys=[complained_user_id])
+    first_responder: Mapped[User] = relationship(foreign_keys=[first_responder_id])
+    events: Mapped[list[ComplaintEvent]] = relationship(back_populates="complaint", order_by="ComplaintEvent.id")
+
+
+class ComplaintEvent(db.Model):
+    """Append-only timeline: who, when, from-stage, to-stage, what changed, comment."""
+    __tablename__ = "complaint_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str | None] = mapped_column(String(20))
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
