@@ -1,0 +1,237 @@
+"""Registering a complaint (SPEC §2, §3.2): validation, severity, number, first event.
+
+`register()` is the one path for the intake form, the API, the CLI, demo data and tests. It
+runs inside the caller's transaction; the caller commits. A repeated intake token (double tap,
+resubmission after a dropped connection) returns the complaint already made with it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from domain import numbering
+from domain.errors import InvalidInput, N_, NotAllowed
+from domain.roles import Role
+from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
+from models.complaint import Category, Complaint, ComplaintEvent
+
+
+class ComplaintType(StrEnum):
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    INQUIRY = "inquiry"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    EMAIL = "email"
+    WEB = "web"
+    LETTER = "letter"
+    COMMENT_BOOK = "comment_book"
+    SOCIAL = "social"
+    HOTLINE = "hotline"
+    OTHER = "other"
+
+
+class Demand(StrEnum):
+    RETURN = "return"
+    EXCHANGE = "exchange"
+    REFUND = "refund"
+    COMPENSATION = "compensation"
+    REPAIR = "repair"
+    APOLOGY = "apology"
+    EXPLANATION = "explanation"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+# Mainland mobile (11 digits, 1[3-9]…), landline with area code, or +country for foreign customers.
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+\d{6,15})$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAX_AMOUNT = Decimal("1000000000")  # 10 亿: anything above is a typing mistake
+CONTENT_MAX = 5000
+
+
+@dataclass
+class IntakeData:
+    customer_name: str
+    content: str
+    category_id: int
+    severity: str = Severity.GENERAL
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    type: str = ComplaintType.COMPLAINT
+    channel: str = Channel.WALK_IN
+    demand: str | None = None
+    demand_text: str | None = None
+    amount_involved: Decimal | str | None = None
+    amount_claimed: Decimal | str | None = None
+    safety: bool = False
+    media: bool = False
+    sensitive: bool = False
+    reputation: bool = False
+    urgency: str = Urgency.MEDIUM
+    spot_action: str | None = None       # settled on the spot (§3.2): what was done
+    spot_accepted: bool = False          # … and the customer accepted it
+    extra: dict = field(default_factory=dict)  # the "more details" fields, model column names
+
+
+@dataclass
+class IntakeResult:
+    complaint: Complaint
+    created: bool          # False: the token had been used; this is the earlier complaint
+    major_reasons: list[str]
+
+
+def _text(value, field_name, limit, required=False, message=None):
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(message or N_("请填写这一项。"), field=field_name)
+    if len(value) > limit:
+        raise InvalidInput(N_("最多 %(max)d 个字。"), field=field_name, max=limit)
+    return value or None
+
+
+def _amount(value, field_name):
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(N_("请填写金额数字，例如 128.50。"), field=field_name) from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(N_("金额不能是负数。"), field=field_name)
+    if amount >= MAX_AMOUNT:
+        raise InvalidInput(N_("金额太大了，请检查是否多输了数字。"), field=field_name)
+    return amount.quantize(Decimal("0.01"))
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    phone = re.sub(r"[\s()（）]", "", phone or "")
+    return phone or None
+
+
+def find_by_token(session, token: str) -> Complaint | None:
+    return session.scalar(select(Complaint).where(Complaint.intake_token == token))
+
+
+def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, token: str | None = None,
+             threshold: Decimal = DEFAULT_MAJOR_THRESHOLD) -> IntakeResult:
+    if not actor.has_role(Role.RECEIVER):
+        raise NotAllowed(N_("只有受理人可以登记投诉。"))
+    if token:
+        earlier = find_by_token(session, token)
+        if earlier is not None:
+            if earlier.first_responder_id != actor.id:
+                raise NotAllowed(N_("这个表单已经被别人提交过了，请刷新后重新填写。"))
+            return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
+
+    name = _text(data.customer_name, "customer_name", 60, True, N_("请填写顾客姓名。"))
+    phone = normalise_phone(data.customer_phone)
+    email = _text(data.customer_email, "customer_email", 120)
+    if not phone and not email:
+        raise InvalidInput(N_("请至少留下顾客的电话或电子邮箱，方便回访。"), field="customer_phone")
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidInput(N_("电话号码格式不对：手机 11 位，座机加区号，例如 021-62345678。"), field="customer_phone")
+    if email and not EMAIL_RE.match(email):
+        raise InvalidInput(N_("电子邮箱格式不对。"), field="customer_email")
+    content = _text(data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"))
+    try:
+        kind = ComplaintType(data.type)
+        channel = Channel(data.channel)
+        urgency = Urgency(data.urgency)
+        chosen = Severity(data.severity)
+        demand = Demand(data.demand) if data.demand else None
+    except ValueError:
+        raise InvalidInput(N_("选项无效，请重新选择。")) from None
+    category = session.get(Category, data.category_id) if data.category_id else None
+    if category is None or not category.active:
+        raise InvalidInput(N_("请选择投诉类别。"), field="category_id")
+    involved = _amount(data.amount_involved, "amount_involved")
+    claimed = _amount(data.amount_claimed, "amount_claimed")
+    severity, reasons = decide(chosen, Flags(data.safety, data.media, data.sensitive, data.reputation,
+                                             involved, claimed), threshold)
+
+    spot_action = _text(data.spot_action, "spot_action", 2000)
+    on_the_spot = bool(spot_action)
+    if on_the_spot:
+        # §3.2: only a minor complaint, with the customer's acceptance, closes at the counter.
+        if severity is not Severity.MINOR:
+            raise InvalidInput(N_("只有轻微投诉可以当场解决；这条投诉不是轻微投诉（涉及安全、金额或媒体的会自动定为重大），请提交处理。"),
+                               field="spot_action")
+        if not data.spot_accepted:
+            raise InvalidInput(N_("当场解决须顾客认可；顾客不认可请不要填写当场处理。"), field="spot_accepted")
+
+    complaint = Complaint(
+        number=numbering.allocate(session, now, tz), intake_token=token, type=kind.value,
+        channel=channel.value, stage="follow_up" if on_the_spot else "new", version=1,
+        customer_name=name, customer_phone=phone, customer_email=email, content=content,
+        demand=demand.value if demand else None,
+        demand_text=_text(data.demand_text, "demand_text", 1000),
+        amount_involved=involved, amount_claimed=claimed, category=category, severity=severity.value,
+        severity_reasons=reasons or None, safety_flag=data.safety, media_flag=data.media,
+        sensitive_flag=data.sensitive, reputation_flag=data.reputation, urgency=urgency.value,
+        receiving_unit_id=actor.org_unit_id, first_responder_id=actor.id,
+        spot_action=spot_action, spot_accepted=True if on_the_spot else None,
+        created_at=now, updated_at=now, **_extra(data.extra))
+    session.add(complaint)
+    session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="registered",
+                               to_stage="new", changes={"severity": severity.value, "reasons": reasons}))
+    if on_the_spot:
+        session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="settled_on_the_spot",
+                                   from_stage="new", to_stage="follow_up", comment=spot_action))
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same token won a race in another transaction: return that complaint instead.
+        session.rollback()
+        earlier = find_by_token(session, token) if token else None
+        if earlier is None or earlier.first_responder_id != actor.id:
+            raise
+        return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
+    return IntakeResult(complaint, True, reasons)
+
+
+# "More details" fields: text limits and types, by model column.
+EXTRA_TEXT = {"customer_company": 120, "customer_address": 200, "customer_code": 40, "customer_class": 20,
+              "product_name": 120, "model_no": 60, "batch_no": 60, "order_no": 60, "contract_no": 60,
+              "complained_person": 60, "sample_location": 120}
+EXTRA_INT = ("quantity", "defective_quantity", "complained_unit_id", "complained_user_id",
+             "duplicate_of_id", "repeat_of_id")
+EXTRA_DATE = ("ship_date", "purchase_date")
+EXTRA_BOOL = ("customer_foreign", "formal", "sample_received")
+
+
+def _extra(extra: dict) -> dict:
+    out = {}
+    for key, value in extra.items():
+        if key in EXTRA_TEXT:
+            out[key] = _text(value, key, EXTRA_TEXT[key])
+        elif key in EXTRA_INT:
+            if value in (None, ""):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+                raise InvalidInput(N_("请填写一个合理的整数。"), field=key)
+            out[key] = value
+        elif key in EXTRA_DATE:
+            if value is not None and not isinstance(value, date):
+                raise InvalidInput(N_("日期格式不对。"), field=key)
+            out[key] = value
+        elif key in EXTRA_BOOL:
+            out[key] = bool(value)
+        else:
+            raise ValueError(f"unknown intake field {key!r}")
+    return out
