@@ -28,3 +28,31 @@ def covered_unit_ids(session, user) -> frozenset[int] | None:
 def covers_unit(session, user, unit_id: int) -> bool:
     units = covered_unit_ids(session, user)
     return units is EVERYTHING or unit_id in units
+
+
+def visible_complaints(session, user):
+    """A Select of the complaints `user` may see (SPEC §1); views add filters and ordering.
+
+    receiver: registered at a unit they cover, or they are the first responder (§5: always).
+    handler: the same for now; the closed loop (issue 5) adds "assigned to my department,
+    now or before". quality, manager: everything. Admin alone: nothing (configuration only).
+    """
+    from sqlalchemy import false, or_, select
+
+    from domain.roles import Role
+    from models.complaint import Complaint
+
+    query = select(Complaint)
+    if sees_everything(user):
+        return query
+    if not user.has_role(Role.RECEIVER, Role.HANDLER):
+        return query.where(false())
+    units = covered_unit_ids(session, user)
+    return query.where(or_(Complaint.receiving_unit_id.in_(units), Complaint.first_responder_id == user.id))
+
+
+def complaint_or_none(session, user, complaint_id: int):
+    """The complaint if `user` may see it; None otherwise (the view answers 404 either way)."""
+    from models.complaint import Complaint
+
+    return session.scalar(visible_complaints(session, user).where(Complaint.id == complaint_id))

@@ -40,3 +40,38 @@ def test_other_branch_store_is_not_covered(demo):
     other = demo.scalar(select(OrgUnit).where(OrgUnit.name == "杭州西湖店"))
     assert not covers_unit(demo, user(demo, "receiver"), other.id)
     assert not covers_unit(demo, user(demo, "sh_head"), other.id)
+
+
+def test_visible_complaints_follow_the_units_and_the_first_responder(demo):
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from domain.intake import IntakeData, register
+    from domain.scoping import complaint_or_none, visible_complaints
+    from models.complaint import Category
+
+    cat = demo.scalar(select(Category).where(Category.name == "异物")).id
+    now, tz = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc), ZoneInfo("Asia/Shanghai")
+
+    def make(username):
+        return register(demo, user(demo, username), IntakeData(customer_name="顾客", customer_phone="13800000000",
+                        content="内容", category_id=cat), now=now, tz=tz).complaint
+
+    xuhui, xihu = make("receiver"), make("receiver2")
+
+    def seen(username):
+        return {c.id for c in demo.scalars(visible_complaints(demo, user(demo, username)))}
+
+    assert seen("receiver") == {xuhui.id}
+    assert seen("xh_head") == {xuhui.id}          # same store
+    assert seen("sh_head") == {xuhui.id}          # branch head covers its stores
+    assert seen("receiver2") == {xihu.id}
+    assert seen("quality") == seen("manager") == {xuhui.id, xihu.id}
+    assert seen("admin") == set()                 # configuration, not complaint contents
+    assert complaint_or_none(demo, user(demo, "receiver"), xihu.id) is None
+    assert complaint_or_none(demo, user(demo, "receiver2"), xihu.id).id == xihu.id
+    # The first responder keeps seeing it after moving to another store.
+    clerk = user(demo, "receiver")
+    clerk.org_unit_id = demo.scalar(select(OrgUnit.id).where(OrgUnit.name == "上海浦东店"))
+    demo.flush()
+    assert seen("receiver") == {xuhui.id}
