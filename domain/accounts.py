@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from domain import audit
 from domain.errors import InvalidInput, LoginRefused, N_, NotAllowed
 from domain.roles import Role
+from domain.text import clean
 from models.org import OrgUnit
 from models.user import User, UserRole
 
@@ -199,7 +200,7 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
                            field="username")
     if find_by_username(session, username) is not None:
         raise InvalidInput(N_("用户名“%(username)s”已被使用。"), field="username", username=username)
-    display_name = (display_name or "").strip()
+    display_name = clean(display_name)
     if not display_name:
         raise InvalidInput(N_("请填写姓名。"), field="display_name")
     _check_unit(unit)
@@ -221,7 +222,7 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
 
 def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit | None, roles,
                 is_head: bool, locale: str) -> None:
-    display_name = (display_name or "").strip()
+    display_name = clean(display_name)
     if not display_name:
         raise InvalidInput(N_("请填写姓名。"), field="display_name")
     if unit is None or unit.id != user.org_unit_id:

@@ -20,6 +20,7 @@ from domain import numbering
 from domain.errors import InvalidInput, N_, NotAllowed
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
+from domain.text import clean
 from models.complaint import Category, Complaint, ComplaintEvent
 
 
@@ -96,8 +97,8 @@ class IntakeResult:
     major_reasons: list[str]
 
 
-def _text(value, field_name, limit, required=False, message=None):
-    value = (value or "").strip()
+def _text(value, field_name, limit, required=False, message=None, multiline=False):
+    value = clean(value, multiline)
     if required and not value:
         raise InvalidInput(message or N_("请填写这一项。"), field=field_name)
     if len(value) > limit:
@@ -148,7 +149,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         raise InvalidInput(N_("电话号码格式不对：手机 11 位，座机加区号，例如 021-62345678。"), field="customer_phone")
     if email and not EMAIL_RE.match(email):
         raise InvalidInput(N_("电子邮箱格式不对。"), field="customer_email")
-    content = _text(data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"))
+    content = _text(data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"), multiline=True)
     try:
         kind = ComplaintType(data.type)
         channel = Channel(data.channel)
@@ -165,7 +166,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     severity, reasons = decide(chosen, Flags(data.safety, data.media, data.sensitive, data.reputation,
                                              involved, claimed), threshold)
 
-    spot_action = _text(data.spot_action, "spot_action", 2000)
+    spot_action = _text(data.spot_action, "spot_action", 2000, multiline=True)
     on_the_spot = bool(spot_action)
     if on_the_spot:
         # §3.2: only a minor complaint, with the customer's acceptance, closes at the counter.
@@ -180,7 +181,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         channel=channel.value, stage="follow_up" if on_the_spot else "new", version=1,
         customer_name=name, customer_phone=phone, customer_email=email, content=content,
         demand=demand.value if demand else None,
-        demand_text=_text(data.demand_text, "demand_text", 1000),
+        demand_text=_text(data.demand_text, "demand_text", 1000, multiline=True),
         amount_involved=involved, amount_claimed=claimed, category=category, severity=severity.value,
         severity_reasons=reasons or None, safety_flag=data.safety, media_flag=data.media,
         sensitive_flag=data.sensitive, reputation_flag=data.reputation, urgency=urgency.value,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from domain import audit
 from domain.errors import InvalidInput, N_
+from domain.text import clean
 from models import Base
 from models.org import OrgUnit
 from models.user import User
@@ -75,7 +76,7 @@ def tree(session) -> list[Node]:
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = clean(name)
     if not name:
         raise InvalidInput(N_("请填写单位名称。"), field="name")
     if len(name) > NAME_MAX:

@@ -1,7 +1,7 @@
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints._web import choices
@@ -12,6 +12,11 @@ from domain.orgtree import NAME_MAX
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {str(c.value) for c in self.choices}
+        if any(str(v) not in allowed for v in self.data or []):
+            raise ValidationError(gettext("选项无效，请重新选择。"))
 
 
 class UnitAddForm(FlaskForm):
@@ -63,7 +68,7 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("搜索"), validators=[Optional(), Length(max=60)])
+    q = StringField(_l("搜索"), validators=[Optional()], filters=[lambda v: v[:60] if v else v])
     role = SelectField(_l("角色"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("状态"), choices=choices([("active", _l("在职")), ("inactive", _l("已停用")), ("all", _l("全部"))]),
                          default="active", validate_choice=False)

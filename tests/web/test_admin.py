@@ -198,3 +198,14 @@ def test_nul_bytes_get_a_message_not_a_database_error(login_as):
     assert resp.status_code == 400 and "控制字符" in resp.get_data(as_text=True)
     assert count(User) == before
     assert web.get("/admin/users?q=%00").status_code == 400
+
+
+def test_invisible_names_and_unknown_roles_are_refused_in_chinese(login_as):
+    web = login_as("admin")
+    store = unit_id("上海浦东店")
+    resp = web.post(f"/admin/units/{store}/rename", {"rename-name": "\u200b\u3000"}, htmx=True)
+    assert resp.status_code == 422 and "请填写单位名称" in resp.get_data(as_text=True)
+    resp = web.post("/admin/users/new", {**NEW_USER, "roles": ["superuser"], "org_unit_id": store})
+    assert resp.status_code == 422 and "选项无效" in resp.get_data(as_text=True)
+    long_query = web.get("/admin/users?q=" + "张" * 10_000)
+    assert long_query.status_code == 200 and "没有符合条件的用户" in long_query.get_data(as_text=True)
