@@ -15,7 +15,7 @@ from flask_login import current_user
 from extensions import babel, csrf, htmx, limiter, login_manager
 from models import db
 
-STATIC_VERSION = "1"  # bump when static files change (they are cached for a year)
+STATIC_VERSION = "2"  # bump when static files change (they are cached for a year)
 
 
 class Config:
@@ -40,7 +40,9 @@ class Config:
     # A tablet stays open through a whole shift: the CSRF token lives as long as the session.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = False
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # A request: a few tablet photos (one file at most 15 MB, domain.attachments).
+    MAX_CONTENT_LENGTH = 48 * 1024 * 1024
+    UPLOAD_DIR = None  # None → instance/uploads (outside the web root)
     # Per address. Generous enough for a store whose tablets share one NAT address at shift
     # start; the per-account lockout (domain.accounts) is what stops password guessing.
     LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
@@ -94,6 +96,8 @@ def _finish_config(app: Flask) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "kesu.db")
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config.get("TLS"):

@@ -58,14 +58,17 @@ def db_revision(message):
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data already exists.")
 def seed_demo(if_empty):
-    """Load the demo company, its units and users (README lists the logins)."""
+    """Load the demo company, its units, users and ~300 complaints (README lists the logins)."""
     from demo import seed
     if db.session.scalar(select(OrgUnit.id).limit(1)) is not None:
         if if_empty:
             click.echo("数据库里已有数据，跳过演示数据。")
             return
         raise click.ClickException("数据库里已有数据；演示数据只能装进空数据库。")
+    from demo import seed_complaints
     summary = seed(db.session)
+    db.session.flush()
+    summary += f"，{seed_complaints(db.session)} 条投诉"
     db.session.commit()
     click.echo(f"演示数据已载入：{summary}")
 

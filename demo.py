@@ -79,3 +79,90 @@ def seed(session) -> str:
         accounts.create_user(session, None, username=username, display_name=name, unit=units[unit],
                              roles=roles, is_head=head, password=DEMO_PASSWORD, must_change_password=False)
     return f"{len(units) + 1} 个单位，{len(USERS)} 个用户"
+
+
+# --- complaints (SPEC §11: ~300 over 14 months) ----------------------------------------
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+TITLES = ["女士", "先生", "阿姨", "小姐"]
+PRODUCTS = ["五仁月饼 500g", "蛋黄酥礼盒", "鲜肉月饼", "绿豆糕", "凤梨酥 8 枚装", "全麦吐司", "奶油蛋糕 6 寸",
+            "肉松小贝", "桃酥", "蝴蝶酥", "粽子礼盒", "青团", "芝士蛋糕", "牛角面包", "红豆面包"]
+# (sub-category, what happened, demand, severity, safety)
+CASES = [
+    ("异物", "打开{p}后发现里面有一根头发，孩子差点吃下去。", "refund", "general", False),
+    ("异物", "{p}里吃出一小块塑料片，嘴巴被划了一下。", "compensation", "serious", True),
+    ("变质/过期", "昨天在店里买的{p}，回家打开有酸味，看生产日期才做了两天。", "refund", "general", False),
+    ("变质/过期", "{p}已经过了保质期还在货架上卖，买回家才发现。", "refund", "general", False),
+    ("变质/过期", "吃了{p}后全家三口人都拉肚子，去医院挂了急诊。", "compensation", "major", True),
+    ("口味异常", "{p}这次吃起来特别咸，跟以前买的不一样。", "exchange", "minor", False),
+    ("规格/重量不符", "{p}标的是 500 克，回家称了只有 430 克左右。", "explanation", "general", False),
+    ("错发/漏发", "网上订的{p}少送了两盒，打客服电话一直没人接。", "other", "general", False),
+    ("延迟交货", "订的生日{p}约好上午十点送到，下午两点才送来，生日会都结束了。", "compensation", "serious", False),
+    ("包装破损", "{p}外包装盒压坏了，里面的点心也碎了，是送礼用的。", "exchange", "minor", False),
+    ("服务态度", "店员态度很差，问她{p}的配料，她说自己看，还翻白眼。", "apology", "general", False),
+    ("等候时间", "周末排队买{p}等了四十多分钟，只开了一个收银台。", "explanation", "minor", False),
+    ("承诺未兑现", "上次说{p}到货会打电话通知我，一直没有人通知，白跑了两趟。", "apology", "minor", False),
+    ("价格不符", "{p}价签写的是 38 元，结账收了 45 元。", "refund", "minor", False),
+    ("收费争议", "会员积分兑换{p}被多扣了积分，店里说系统问题没办法。", "explanation", "general", False),
+    ("退换货", "{p}没拆封想退，店里说食品一律不退不换。", "return", "general", False),
+    ("误导销售", "店员说{p}无糖，回家看配料表有白砂糖，家里老人有糖尿病。", "refund", "serious", False),
+    ("其他", "门店门口台阶太滑，雨天进店买{p}时差点摔倒。", "explanation", "general", False),
+]
+SPOT_ACTIONS = ["当场为顾客更换了一份新的{p}，并致歉。", "按价签退还差价 7 元，并向顾客道歉。",
+                "当场致歉并赠送一份小点心，顾客表示理解。"]
+
+
+def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) -> int:
+    """~`count` complaints over the last 14 months, registered through domain.intake."""
+    import random
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from domain import intake
+    from models import utcnow
+    from models.complaint import Category
+    from models.user import User, UserRole
+
+    rng = random.Random(seed)
+    now = now or utcnow()
+    tz = ZoneInfo("Asia/Shanghai")
+    clerks = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.RECEIVER.value)
+                             .order_by(User.username)).all()
+    categories = {c.name: c.id for c in session.scalars(select(Category))}
+    # Older complaints first, so that numbers run in time order within each month.
+    moments = sorted(now - timedelta(days=rng.uniform(0, 425), minutes=rng.randint(0, 600)) for _ in range(count))
+    phones: list[tuple[str, int, object]] = []
+    made = 0
+    for i, when in enumerate(moments):
+        clerk = rng.choice(clerks)
+        sub, text, demand, severity, safety = rng.choice(CASES)
+        product = rng.choice(PRODUCTS)
+        name = rng.choice(SURNAMES) + rng.choice(TITLES)
+        repeat_of = None
+        if phones and rng.random() < 0.06:
+            phone, repeat_of, clerk = rng.choice(phones)  # the customer comes back to the same clerk
+        else:
+            phone = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+        spot = None
+        if severity == "minor" and rng.random() < 0.5:
+            spot = rng.choice(SPOT_ACTIONS).format(p=product)
+        claimed = None
+        if demand in ("refund", "compensation"):
+            claimed = rng.choice([25, 38, 68, 128, 200, 500, 1200])
+        extra = {"product_name": product}
+        if rng.random() < 0.4:
+            extra.update(batch_no=f"{when:%Y%m%d}-{rng.randint(1, 3)}", purchase_date=(when - timedelta(days=rng.randint(0, 5))).date())
+        if repeat_of:
+            extra["repeat_of_id"] = repeat_of
+        channel = "walk_in" if clerk.org_unit.kind == "store" else rng.choice(["phone", "hotline", "web", "social"])
+        data = intake.IntakeData(
+            customer_name=name, customer_phone=phone, content=text.format(p=product), category_id=categories[sub],
+            severity=severity, channel=channel, demand=demand, amount_claimed=claimed, safety=safety,
+            media=severity == "major" and rng.random() < 0.3, urgency="high" if severity in ("serious", "major") else "medium",
+            spot_action=spot, spot_accepted=bool(spot), extra=extra)
+        result = intake.register(session, clerk, data, now=when, tz=tz, token=f"demo-{seed}-{i}")
+        phones.append((phone, result.complaint.id, clerk))
+        made += 1
+    return made

@@ -4,6 +4,7 @@
 def register_blueprints(app):
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.complaints import bp as complaints_bp
     from blueprints.handler import bp as handler_bp
     from blueprints.manager import bp as manager_bp
     from blueprints.public import bp as public_bp
@@ -17,3 +18,4 @@ def register_blueprints(app):
     app.register_blueprint(quality_bp, url_prefix="/quality")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(complaints_bp, url_prefix="/complaints")

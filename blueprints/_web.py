@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import SelectChoice
 
 from domain import audit
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 from domain.roles import ROLE_LABELS, Role, home_role
 from models import db
 
@@ -117,6 +117,11 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     resp = make_response(render_template(name, **context), status)
     resp.headers["Vary"] = "HX-Request"
     return resp
+
+
+def fragment(template: str, status: int = 200, **context):
+    """A piece of a page only (HTMX helpers such as a live hint): there is no page to fall back to."""
+    return make_response(render_template(template, **context), status)
 
 
 def toast(resp, message: str, level: str = "ok"):
@@ -248,12 +253,38 @@ def register_web(app) -> None:
             "nav_items": _nav_items,
             "static_v": STATIC_VERSION,
             "get_locale": get_locale,
+            "stage_label": _stage_label,
+            "severity_label": _severity_label,
+            "event_label": _event_label,
         }
 
     @app.template_filter("dt")
     def format_dt(value, fmt="yyyy-MM-dd HH:mm"):
         """UTC in the database, company time zone on screen."""
         return format_datetime(value, fmt) if value else ""
+
+
+def _stage_label(value):
+    from domain.stages import STAGE_LABELS, Stage
+    try:
+        return _(STAGE_LABELS[Stage(value)])
+    except ValueError:
+        return value
+
+
+def _severity_label(value):
+    from domain.severity import SEVERITY_LABELS, Severity
+    try:
+        return _(SEVERITY_LABELS[Severity(value)])
+    except ValueError:
+        return value
+
+
+EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解决")}
+
+
+def _event_label(kind):
+    return _(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
 
 
 def _nav_items():
@@ -266,4 +297,10 @@ def _nav_items():
         (Role.MANAGER, "manager.home", _("审批")),
         (Role.ADMIN, "admin.home", _("管理")),
     ]
-    return [(endpoint, label) for role, endpoint, label in items if role in current_user.roles]
+    shown = [(endpoint, label) for role, endpoint, label in items if role in current_user.roles]
+    if current_user.roles & COMPLAINT_ROLES:
+        shown.insert(len(shown) - (Role.ADMIN in current_user.roles), ("complaints.index", _("投诉台账")))
+    return shown
+
+
+COMPLAINT_ROLES = frozenset({Role.RECEIVER, Role.HANDLER, Role.QUALITY, Role.MANAGER})

@@ -17,6 +17,8 @@ USER_UPDATED = "user_updated"
 PASSWORD_RESET = "password_reset"
 UNIT_CHANGED = "unit_changed"
 PII_REVEALED = "pii_revealed"
+SETTING_CHANGED = "setting_changed"
+FILE_REJECTED = "file_rejected"
 
 
 def record(session, kind: str, *, actor_id: int | None = None, target: str | None = None,

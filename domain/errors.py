@@ -23,6 +23,15 @@ class InvalidInput(DomainError):
     """The input breaks a business rule (duplicate name, password policy …)."""
 
 
+class InvalidInputs(InvalidInput):
+    """Several problems at once (a form with more than one bad field); the first is the message."""
+
+    def __init__(self, problems: list[InvalidInput]):
+        first = problems[0]
+        super().__init__(first.message, first.field, **first.params)
+        self.problems = problems
+
+
 class LoginRefused(DomainError):
     """Login refused; `reason` is one of bad_credentials, locked, inactive."""
 

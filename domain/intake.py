@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain import numbering
-from domain.errors import InvalidInput, N_, NotAllowed
+from domain import attachments, numbering
+from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
 from domain.text import clean
@@ -58,6 +58,17 @@ class Urgency(StrEnum):
     MEDIUM = "medium"
     LOW = "low"
 
+
+TYPE_LABELS = {ComplaintType.COMPLAINT: N_("投诉"), ComplaintType.SUGGESTION: N_("建议"),
+               ComplaintType.INQUIRY: N_("咨询")}
+CHANNEL_LABELS = {Channel.WALK_IN: N_("到店"), Channel.PHONE: N_("电话"), Channel.HOTLINE: N_("热线转办"),
+                  Channel.EMAIL: N_("邮件"), Channel.WEB: N_("网站/在线"), Channel.SOCIAL: N_("网络/社交媒体"),
+                  Channel.LETTER: N_("信函"), Channel.COMMENT_BOOK: N_("意见簿"), Channel.OTHER: N_("其他")}
+DEMAND_LABELS = {Demand.REFUND: N_("退款"), Demand.EXCHANGE: N_("换货"), Demand.RETURN: N_("退货"),
+                 Demand.COMPENSATION: N_("赔偿"), Demand.APOLOGY: N_("道歉"), Demand.EXPLANATION: N_("解释说明"),
+                 Demand.REPAIR: N_("维修"), Demand.OTHER: N_("其他")}
+URGENCY_LABELS = {Urgency.HIGH: N_("紧急"), Urgency.MEDIUM: N_("一般"), Urgency.LOW: N_("不急")}
+CUSTOMER_CLASSES = {"vip": N_("VIP"), "key": N_("重点客户"), "ordinary": N_("普通")}
 
 # Mainland mobile (11 digits, 1[3-9]…), landline with area code, or +country for foreign customers.
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+\d{6,15})$")
@@ -140,29 +151,40 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
                 raise NotAllowed(N_("这个表单已经被别人提交过了，请刷新后重新填写。"))
             return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
 
-    name = _text(data.customer_name, "customer_name", 60, True, N_("请填写顾客姓名。"))
+    problems: list[InvalidInput] = []
+
+    def check(fn, *args, **kwargs):
+        """Run one check; remember its complaint and go on, so that the form shows them all."""
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as err:
+            problems.append(err)
+            return None
+
+    name = check(_text, data.customer_name, "customer_name", 60, True, N_("请填写顾客姓名。"))
     phone = normalise_phone(data.customer_phone)
-    email = _text(data.customer_email, "customer_email", 120)
+    email = check(_text, data.customer_email, "customer_email", 120)
     if not phone and not email:
-        raise InvalidInput(N_("请至少留下顾客的电话或电子邮箱，方便回访。"), field="customer_phone")
-    if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(N_("电话号码格式不对：手机 11 位，座机加区号，例如 021-62345678。"), field="customer_phone")
+        problems.append(InvalidInput(N_("请至少留下顾客的电话或电子邮箱，方便回访。"), field="customer_phone"))
+    if phone and (len(phone) > 20 or not PHONE_RE.match(phone)):
+        problems.append(InvalidInput(N_("电话号码格式不对：手机 11 位，座机加区号，例如 021-62345678。"),
+                                     field="customer_phone"))
     if email and not EMAIL_RE.match(email):
-        raise InvalidInput(N_("电子邮箱格式不对。"), field="customer_email")
-    content = _text(data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"), multiline=True)
-    try:
-        kind = ComplaintType(data.type)
-        channel = Channel(data.channel)
-        urgency = Urgency(data.urgency)
-        chosen = Severity(data.severity)
-        demand = Demand(data.demand) if data.demand else None
-    except ValueError:
-        raise InvalidInput(N_("选项无效，请重新选择。")) from None
-    category = session.get(Category, data.category_id) if data.category_id else None
+        problems.append(InvalidInput(N_("电子邮箱格式不对。"), field="customer_email"))
+    content = check(_text, data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"), multiline=True)
+    kind = check(_choice, ComplaintType, data.type, "type")
+    channel = check(_choice, Channel, data.channel, "channel")
+    urgency = check(_choice, Urgency, data.urgency or Urgency.MEDIUM, "urgency")
+    chosen = check(_choice, Severity, data.severity, "severity", N_("请选择严重程度。"))
+    demand = check(_choice, Demand, data.demand, "demand") if data.demand else None
+    category = session.get(Category, data.category_id) if _small_int(data.category_id) else None
     if category is None or not category.active:
-        raise InvalidInput(N_("请选择投诉类别。"), field="category_id")
-    involved = _amount(data.amount_involved, "amount_involved")
-    claimed = _amount(data.amount_claimed, "amount_claimed")
+        problems.append(InvalidInput(N_("请选择投诉类别。"), field="category_id"))
+    involved = check(_amount, data.amount_involved, "amount_involved")
+    claimed = check(_amount, data.amount_claimed, "amount_claimed")
+    extra = check(_extra, session, actor, data.extra, problems) or {}
+    if problems:
+        raise InvalidInputs(problems)
     severity, reasons = decide(chosen, Flags(data.safety, data.media, data.sensitive, data.reputation,
                                              involved, claimed), threshold)
 
@@ -187,15 +209,17 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         sensitive_flag=data.sensitive, reputation_flag=data.reputation, urgency=urgency.value,
         receiving_unit_id=actor.org_unit_id, first_responder_id=actor.id,
         spot_action=spot_action, spot_accepted=True if on_the_spot else None,
-        created_at=now, updated_at=now, **_extra(data.extra))
+        created_at=now, updated_at=now, **extra)
     session.add(complaint)
-    session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="registered",
-                               to_stage="new", changes={"severity": severity.value, "reasons": reasons}))
+    first = ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="registered",
+                           to_stage="new", changes={"severity": severity.value, "reasons": reasons})
+    session.add(first)
     if on_the_spot:
         session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="settled_on_the_spot",
                                    from_stage="new", to_stage="follow_up", comment=spot_action))
     try:
         session.flush()
+        files = attachments.claim(session, token, actor, complaint) if token else 0
     except IntegrityError:
         # The same token won a race in another transaction: return that complaint instead.
         session.rollback()
@@ -203,6 +227,8 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         if earlier is None or earlier.first_responder_id != actor.id:
             raise
         return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
+    if files:
+        first.changes = {**first.changes, "attachments": files}
     return IntakeResult(complaint, True, reasons)
 
 
@@ -216,23 +242,59 @@ EXTRA_DATE = ("ship_date", "purchase_date")
 EXTRA_BOOL = ("customer_foreign", "formal", "sample_received")
 
 
-def _extra(extra: dict) -> dict:
+def _small_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def _choice(enum, value, field_name, message=None):
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidInput(message or N_("选项无效，请重新选择。"), field=field_name) from None
+
+
+def _extra(session, actor, extra: dict, problems: list) -> dict:
+    """The "more details" values, parsed from form strings or given typed; every problem is
+    appended to `problems`."""
+    from domain.scoping import complaint_or_none
+    from models.org import OrgUnit
+
     out = {}
     for key, value in extra.items():
-        if key in EXTRA_TEXT:
-            out[key] = _text(value, key, EXTRA_TEXT[key])
-        elif key in EXTRA_INT:
-            if value in (None, ""):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
-                raise InvalidInput(N_("请填写一个合理的整数。"), field=key)
-            out[key] = value
-        elif key in EXTRA_DATE:
-            if value is not None and not isinstance(value, date):
-                raise InvalidInput(N_("日期格式不对。"), field=key)
-            out[key] = value
-        elif key in EXTRA_BOOL:
-            out[key] = bool(value)
-        else:
-            raise ValueError(f"unknown intake field {key!r}")
+        try:
+            if key in EXTRA_TEXT:
+                out[key] = _text(value, key, EXTRA_TEXT[key])
+            elif key in EXTRA_INT:
+                if value in (None, ""):
+                    continue
+                if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+                    value = int(value.strip())
+                if not (_small_int(value) or value == 0):
+                    raise InvalidInput(N_("请填写一个合理的整数。"), field=key)
+                if key == "complained_unit_id":
+                    unit = session.get(OrgUnit, value) if value else None
+                    if unit is None or not unit.active:
+                        raise InvalidInput(N_("请从列表中选择单位。"), field=key)
+                if key in ("duplicate_of_id", "repeat_of_id") and complaint_or_none(session, actor, value) is None:
+                    raise InvalidInput(N_("找不到要关联的那条投诉，或者它不在您的查看范围内。"), field="link_id")
+                out[key] = value
+            elif key in EXTRA_DATE:
+                if value in (None, ""):
+                    continue
+                if isinstance(value, str):
+                    try:
+                        value = date.fromisoformat(value.strip())
+                    except ValueError:
+                        raise InvalidInput(N_("日期格式不对，例如 2026-11-23。"), field=key) from None
+                if not isinstance(value, date) or not date(2000, 1, 1) <= value <= date(2100, 1, 1):
+                    raise InvalidInput(N_("日期格式不对，例如 2026-11-23。"), field=key)
+                out[key] = value
+            elif key in EXTRA_BOOL:
+                out[key] = bool(value)
+            else:
+                raise ValueError(f"unknown intake field {key!r}")
+        except InvalidInput as err:
+            problems.append(err)
+    if out.get("duplicate_of_id") and out.get("repeat_of_id"):
+        problems.append(InvalidInput(N_("一条投诉只能标成“二次投诉”或“重复登记”之一。"), field="link_id"))
     return out

@@ -55,6 +55,8 @@ from models.user import User, UserRole  # noqa: E402,F401
 from models.audit import AuditEvent  # noqa: E402,F401
 from models.numbering import NumberCounter  # noqa: E402,F401
 from models.complaint import Category, Complaint, ComplaintEvent  # noqa: E402,F401
+from models.attachment import Attachment  # noqa: E402,F401
+from models.setting import Setting  # noqa: E402,F401
 
 
 # SQLite: enforce foreign keys, wait for a writer instead of failing at once, and use WAL so

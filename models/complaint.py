@@ -41,7 +41,13 @@ class Complaint(db.Model):
         Index("ix_complaint_receiving_unit_created", "receiving_unit_id", "created_at"),
         Index("ix_complaint_first_responder_created", "first_responder_id", "created_at"),
         Index("ix_complaint_stage_created", "stage", "created_at"),
+        Index("ix_complaint_created", "created_at", "id"),
+        Index("ix_complaint_category_created", "category_id", "created_at"),
+        Index("ix_complaint_severity_created", "severity", "created_at"),
+        # Registry search: exact phone, name and product by prefix (range scans on both databases).
         Index("ix_complaint_customer_phone", "customer_phone"),
+        Index("ix_complaint_customer_name", "customer_name"),
+        Index("ix_complaint_product_name", "product_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -81,7 +87,7 @@ class Complaint(db.Model):
     demand: Mapped[str | None] = mapped_column(String(16))                  # refund, exchange …
     demand_text: Mapped[str | None] = mapped_column(Text)
     amount_claimed: Mapped[Decimal | None] = mapped_column(Money)
-    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     severity: Mapped[str] = mapped_column(String(10))
     severity_reasons: Mapped[list | None] = mapped_column(JSON)             # why it was forced to major
     safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,6 +122,7 @@ class Complaint(db.Model):
     complained_user: Mapped[User | None] = relationship(foreign_keys=[complained_user_id])
     first_responder: Mapped[User] = relationship(foreign_keys=[first_responder_id])
     events: Mapped[list[ComplaintEvent]] = relationship(back_populates="complaint", order_by="ComplaintEvent.id")
+    attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")  # noqa: F821
 
 
 class ComplaintEvent(db.Model):

@@ -1,4 +1,5 @@
-// Kesu: toasts only. Keep it tiny; everything else is htmx attributes on the server's HTML.
+// Kesu: toasts, photo previews and focus after an error swap. Keep it tiny; everything else is
+// htmx attributes on the server's HTML.
 (function () {
   "use strict";
   function region() { return document.getElementById("toasts"); }
@@ -15,6 +16,41 @@
     var r = region(); if (r) Array.prototype.forEach.call(r.children, fade);
   });
   document.addEventListener("toast", function (e) { show(e.detail.message, e.detail.level); });
+  // Photos: each pick becomes a preview holding its own (hidden) file input, and a fresh empty
+  // input takes its place, so the camera can be used several times for one complaint.
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches("input[type=file][data-multi]") || !input.files.length) return;
+    var box = document.getElementById("previews"); if (!box) return;
+    var fresh = input.cloneNode(); fresh.value = "";
+    input.parentNode.insertBefore(fresh, input);
+    var item = document.createElement("div"); item.className = "preview";
+    Array.prototype.forEach.call(input.files, function (file, i) {
+      if (i > 0) return;
+      if (/^image\//.test(file.type)) {
+        var img = document.createElement("img"); img.alt = file.name;
+        img.src = URL.createObjectURL(file); item.appendChild(img);
+      } else {
+        var span = document.createElement("span"); span.className = "file-name"; span.textContent = file.name; item.appendChild(span);
+      }
+    });
+    if (input.files.length > 1) {
+      var more = document.createElement("span"); more.className = "file-name";
+      more.textContent = "+" + (input.files.length - 1); item.appendChild(more);
+    }
+    var remove = document.createElement("button"); remove.type = "button"; remove.className = "preview-remove";
+    remove.textContent = box.getAttribute("data-remove-label") || "×";
+    remove.addEventListener("click", function () { item.remove(); });
+    item.appendChild(remove);
+    item.appendChild(input);
+    box.appendChild(item);
+  });
+  // After a form comes back with messages (422), bring the first one into view.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.xhr || e.detail.xhr.status !== 422) return;
+    var bad = document.querySelector("[aria-invalid=true], .has-error input, .has-error");
+    if (bad) { bad.scrollIntoView({block: "center"}); if (bad.focus) bad.focus({preventScroll: true}); }
+  });
   // Nothing is lost silently: a request that never reached the server says so.
   document.addEventListener("htmx:sendError", function () {
     show(document.documentElement.lang === "en" ? "No connection: nothing was saved. Please try again."

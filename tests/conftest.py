@@ -2,10 +2,13 @@
 PostgreSQL too when TEST_DATABASE_URL is set (the whole suite runs once per database)."""
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
+import shutil
 import socket
+import tempfile
 import subprocess
 import time
 import uuid
@@ -82,8 +85,14 @@ def database_url(request, tmp_path_factory, redis_url):
         cleanup()
 
 
+# One directory for the run (the environment keeps it the same if this module is imported twice).
+UPLOAD_DIR = os.environ.setdefault("KESU_TEST_UPLOAD_DIR", tempfile.mkdtemp(prefix="kesu-test-uploads-"))
+atexit.register(shutil.rmtree, UPLOAD_DIR, True)
+
+
 def _test_config(url, redis_url, **extra):
     config = {
+        "UPLOAD_DIR": UPLOAD_DIR,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "REDIS_URL": redis_url,
@@ -189,7 +198,10 @@ class Web:
 
     def _call(self, fn, *args, **kwargs):
         db.session.commit()
-        return contextvars.Context().run(fn, *args, **kwargs)
+        resp = contextvars.Context().run(fn, *args, **kwargs)
+        resp.get_data()  # buffer streamed bodies (files) and close them: no file left open
+        resp.close()
+        return resp
 
     def token(self) -> str:
         if self._token is None:
@@ -211,7 +223,7 @@ class Web:
         return self._call(self.client.get, url, headers=headers, **kw)
 
     def post(self, url, data=None, htmx=False, csrf=True, **kw):
-        data = dict(data or {})
+        data = data if isinstance(data, list) else dict(data or {})
         headers = kw.pop("headers", {})
         if htmx:
             headers["HX-Request"] = "true"

@@ -72,3 +72,8 @@ class UserSearchForm(FlaskForm):
     role = SelectField(_l("角色"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("状态"), choices=choices([("active", _l("在职")), ("inactive", _l("已停用")), ("all", _l("全部"))]),
                          default="active", validate_choice=False)
+
+
+class SettingsForm(FlaskForm):
+    major_threshold = StringField(_l("重大投诉金额标准（元）"), validators=[InputRequired(_l("请填写金额。"))],
+                                  render_kw={"inputmode": "decimal", "maxlength": 16})

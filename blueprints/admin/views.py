@@ -5,9 +5,10 @@ from sqlalchemy import func, or_, select
 
 from blueprints._web import apply_domain_error, bounded_int, choices, get_or_none, render, see_other
 from blueprints.admin import bp
-from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, UnitAddForm, UnitMoveForm,
+from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, SettingsForm, UnitAddForm, UnitMoveForm,
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
-from domain import accounts, orgtree
+from blueprints._web import client_ip
+from domain import accounts, orgtree, settings
 from domain.errors import DomainError
 from domain.orgtree import KIND_LABELS, UnitKind
 from domain.roles import ROLE_LABELS, Role
@@ -320,3 +321,23 @@ def audit_log():
     kinds = db.session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)).all()
     return render("admin/audit.html", events=events, kind=kind, kinds=kinds,
                   more=len(events) == AUDIT_PER_PAGE)
+
+
+# --- settings ---------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page():
+    form = SettingsForm()
+    if request.method == "GET":
+        form.major_threshold.data = f"{settings.major_threshold(db.session):f}".rstrip("0").rstrip(".")
+    elif form.validate_on_submit():
+        try:
+            settings.set_major_threshold(db.session, current_user, form.major_threshold.data, ip=client_ip())
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.settings_page"), _("已保存。"))
+    return render("admin/settings.html", "admin/_settings_form.html", form=form,
+                  status=422 if request.method == "POST" else 200)

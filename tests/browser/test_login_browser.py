@@ -11,8 +11,8 @@ HOMES = {
     "quality": ("/quality/", "品管审核"),
     "handler": ("/handler/", "部门待办"),
     "handler2": ("/handler/", "部门待办"),
-    "receiver": ("/receiver/", "受理登记"),
-    "receiver2": ("/receiver/", "受理登记"),
+    "receiver": ("/receiver/", "登记投诉"),
+    "receiver2": ("/receiver/", "登记投诉"),
 }
 
 

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+from blueprints._web import role_guard
+from domain.roles import Role
+
+bp = Blueprint("complaints", __name__)
+bp.before_request(role_guard(Role.RECEIVER, Role.HANDLER, Role.QUALITY, Role.MANAGER))
+
+from blueprints.complaints import views  # noqa: E402,F401

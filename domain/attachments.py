@@ -1,0 +1,181 @@
+"""Photos, scans and recordings attached to a complaint (SPEC §2, §10 reliability).
+
+A file is accepted by what its bytes are, never by its name or the browser's claim: JPEG,
+PNG, GIF, WebP (decoded by Pillow to be sure), PDF, and the usual recording formats. The
+original is kept untouched as evidence, under a random key outside the web root; photos also
+get a downscaled, EXIF-free copy for display and a thumbnail. The caller serves files only
+through a route that checks the viewer's scope.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+import warnings
+from pathlib import Path, PurePath
+
+from sqlalchemy import select, update
+
+from domain.errors import InvalidInput, N_
+from domain.text import clean
+from models import utcnow
+from models.attachment import Attachment
+
+MAX_BYTES = 15 * 1024 * 1024   # one file; a 12-megapixel tablet photo is 3–6 MB
+MAX_FILES = 9                  # per complaint
+MAX_PIXELS = 50_000_000        # anything larger is not a photo from a tablet (or is a bomb)
+DISPLAY_SIZE = 1600
+THUMB_SIZE = 360
+VARIANTS = ("original", "display", "thumb")
+
+IMAGE_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(kind, mime) from the first bytes of a file, or None when it is none of ours."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image", "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image", "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image", "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image", "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "pdf", "application/pdf"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio", "audio/wav"
+    if head.startswith(b"#!AMR"):
+        return "audio", "audio/amr"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio", "audio/mpeg"
+    if head[4:8] == b"ftyp" and head[8:11] in (b"M4A", b"m4a"):
+        return "audio", "audio/mp4"
+    return None
+
+
+def _clean_name(filename: str | None) -> str:
+    name = clean(PurePath((filename or "").replace("\\", "/")).name) or "file"
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 110] + "…." + ext[:8]) if dot and len(ext) <= 8 else name[:120]
+    return name
+
+
+def _image_variants(data: bytes):
+    """(width, height, display JPEG, thumbnail JPEG) for a real image; InvalidInput otherwise."""
+    from PIL import Image, ImageOps
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in IMAGE_MIME:
+                    raise ValueError(probe.format)
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise InvalidInput(N_("照片像素太大（超过 5000 万像素），请用平板相机重新拍。"), field="photos")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                if img.format == "JPEG":
+                    img.draft("RGB", (DISPLAY_SIZE, DISPLAY_SIZE))  # decode at a fraction: fast
+                img.load()
+                width, height = img.size
+                img = ImageOps.exif_transpose(img)
+                if img.mode not in ("RGB", "L"):
+                    background = Image.new("RGB", img.size, "white")
+                    rgba = img.convert("RGBA")
+                    background.paste(rgba, mask=rgba.getchannel("A"))
+                    img = background
+                out = []
+                for size in (DISPLAY_SIZE, THUMB_SIZE):
+                    copy = img.copy()
+                    copy.thumbnail((size, size))
+                    buf = io.BytesIO()
+                    copy.save(buf, "JPEG", quality=82, optimize=True)  # no EXIF: no GPS, no device
+                    out.append(buf.getvalue())
+    except InvalidInput:
+        raise
+    except Exception:
+        raise InvalidInput(N_("这张照片已损坏或无法识别，没有保存，请重新拍照。"), field="photos") from None
+    return width, height, out[0], out[1]
+
+
+def _write(root: Path, key: str, data: bytes) -> None:
+    path = root / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def store(session, root: Path, actor, stream, filename: str | None, token: str,
+          already: int = 0) -> Attachment | None:
+    """Check and keep one uploaded file as pending under the form's token.
+
+    None for an empty file field. InvalidInput (field "photos") when the file is too big, is
+    not what we accept, or is one too many; nothing is written then."""
+    data = stream.read(MAX_BYTES + 1)
+    if not data:
+        return None
+    name = _clean_name(filename)
+    if already >= MAX_FILES:
+        raise InvalidInput(N_("每条投诉最多 %(max)d 个附件。"), field="photos", max=MAX_FILES)
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(N_("“%(name)s”超过 15 MB，没有保存。请压缩后再上传。"), field="photos", name=name)
+    found = sniff(data[:16])
+    if found is None:
+        raise InvalidInput(N_("“%(name)s”不是照片、PDF 或录音文件，没有保存。"), field="photos", name=name)
+    kind, mime = found
+    width = height = display = thumb = None
+    if kind == "image":
+        width, height, display, thumb = _image_variants(data)
+
+    now = utcnow()
+    key = f"{now:%Y/%m}/{uuid.uuid4().hex}"
+    _write(root, key, data)
+    if display is not None:
+        _write(root, key + ".display.jpg", display)
+        _write(root, key + ".thumb.jpg", thumb)
+    row = Attachment(intake_token=token, uploaded_by_id=actor.id, uploaded_at=now, name=name, kind=kind,
+                     mime=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest(), key=key,
+                     width=width, height=height)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def pending(session, token: str, actor) -> list[Attachment]:
+    """Files uploaded with a form that has not been registered yet (shown again with it)."""
+    if not token:
+        return []
+    return list(session.scalars(select(Attachment).where(
+        Attachment.intake_token == token, Attachment.uploaded_by_id == actor.id,
+        Attachment.complaint_id.is_(None)).order_by(Attachment.id)))
+
+
+def claim(session, token: str, actor, complaint) -> int:
+    """Attach the pending files of the form `token` to the complaint just registered."""
+    result = session.execute(update(Attachment).where(
+        Attachment.intake_token == token, Attachment.uploaded_by_id == actor.id,
+        Attachment.complaint_id.is_(None)).values(complaint_id=complaint.id, intake_token=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def discard(session, root: Path, attachment: Attachment) -> None:
+    """Remove a pending file (the clerk took it off the form). Claimed files are never deleted."""
+    if attachment.complaint_id is not None:
+        raise ValueError("claimed attachments are kept")
+    for variant in VARIANTS:
+        file_path(root, attachment, variant).unlink(missing_ok=True)
+    session.delete(attachment)
+
+
+def file_path(root: Path, attachment: Attachment, variant: str = "original") -> Path:
+    if variant not in VARIANTS:
+        raise ValueError(variant)
+    if variant != "original" and attachment.kind != "image":
+        variant = "original"
+    suffix = {"original": "", "display": ".display.jpg", "thumb": ".thumb.jpg"}[variant]
+    return root / (attachment.key + suffix)

@@ -1,0 +1,61 @@
+"""Personal data on screen (SPEC §1): masked for those who don't need it; a reveal is logged.
+
+Who needs it: quality and managers (they call customers back and approve answers); the
+receiver side of the record (its first responder and receivers covering the receiving unit).
+Handlers see it masked until the closed loop assigns the complaint to their department.
+"""
+from __future__ import annotations
+
+from domain import audit
+from domain.roles import Role
+from domain.scoping import covers_unit, sees_everything
+
+PERSONAL_FIELDS = ("customer_phone", "customer_email", "customer_address")
+
+
+def needs_personal_data(session, user, complaint) -> bool:
+    if sees_everything(user) or complaint.first_responder_id == user.id:
+        return True
+    return user.has_role(Role.RECEIVER) and covers_unit(session, user, complaint.receiving_unit_id)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****1234; short numbers keep only their last two digits."""
+    if not phone:
+        return phone
+    if len(phone) >= 7:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * (len(phone) - 2) + phone[-2:]
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return email
+    local, _, domain = email.partition("@")
+    return (local[:1] + "***@" + domain) if local else "***@" + domain
+
+
+def mask_address(address: str | None) -> str | None:
+    """Keep the first 6 characters (city/district), hide the rest."""
+    if not address:
+        return address
+    return address[:6] + "****" if len(address) > 6 else "****"
+
+
+def masked(complaint) -> dict[str, str | None]:
+    return {"customer_phone": mask_phone(complaint.customer_phone),
+            "customer_email": mask_email(complaint.customer_email),
+            "customer_address": mask_address(complaint.customer_address)}
+
+
+def shown(complaint, revealed: bool) -> dict[str, str | None]:
+    if revealed:
+        return {name: getattr(complaint, name) for name in PERSONAL_FIELDS}
+    return masked(complaint)
+
+
+def reveal(session, user, complaint, ip: str | None = None) -> dict[str, str | None]:
+    """The unmasked values, with an audit event that says who saw whose data (not the data)."""
+    audit.record(session, audit.PII_REVEALED, actor_id=user.id, target=f"complaint:{complaint.id}", ip=ip,
+                 fields=[name for name in PERSONAL_FIELDS if getattr(complaint, name)])
+    return shown(complaint, True)

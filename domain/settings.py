@@ -1,0 +1,40 @@
+"""Company settings that an administrator may change; defaults when never set."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from domain import audit
+from domain.errors import InvalidInput, N_, NotAllowed
+from domain.roles import Role
+from domain.severity import DEFAULT_MAJOR_THRESHOLD
+from models import utcnow
+from models.setting import Setting
+
+MAJOR_THRESHOLD = "major_threshold"
+
+
+def major_threshold(session) -> Decimal:
+    """The amount (CNY) at or above which a complaint is forced to major (SPEC §2)."""
+    row = session.get(Setting, MAJOR_THRESHOLD)
+    return Decimal(row.value) if row is not None else DEFAULT_MAJOR_THRESHOLD
+
+
+def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal:
+    if not actor.has_role(Role.ADMIN):
+        raise NotAllowed(N_("只有系统管理员可以修改设置。"))
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(N_("请填写金额数字，例如 50000。"), field="major_threshold") from None
+    if not amount.is_finite() or amount < 1 or amount >= Decimal("1000000000"):
+        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field="major_threshold")
+    amount = amount.quantize(Decimal("0.01"))
+    before = major_threshold(session)
+    row = session.get(Setting, MAJOR_THRESHOLD)
+    if row is None:
+        row = Setting(key=MAJOR_THRESHOLD)
+        session.add(row)
+    row.value, row.updated_at, row.updated_by_id = str(amount), utcnow(), actor.id
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{MAJOR_THRESHOLD}", ip=ip,
+                 before=str(before), after=str(amount))
+    return amount
