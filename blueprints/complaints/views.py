@@ -111,9 +111,11 @@ def _linked(complaint):
             other = complaint_or_none(db.session, current_user, ident)
             if other is not None:
                 out.append((label, other))
-    later = db.session.scalars(registry.visible_complaints(db.session, current_user).where(
-        (Complaint.repeat_of_id == complaint.id) | (Complaint.duplicate_of_id == complaint.id))
-        .order_by(Complaint.created_at).limit(20)).all()
+    later = []
+    for column in (Complaint.repeat_of_id, Complaint.duplicate_of_id):  # two index lookups, not an OR scan
+        later += db.session.scalars(registry.visible_complaints(db.session, current_user)
+                                    .where(column == complaint.id).limit(20)).all()
+    later.sort(key=lambda c: (c.created_at, c.id))
     out.extend((_("之后的二次/重复投诉"), c) for c in later)
     return out
 

@@ -52,7 +52,7 @@ class IntakeForm(FlaskForm):
     # "More details" (loaded with HTMX)
     urgency = Chips(_l("紧急程度"), choices=labelled(URGENCY_LABELS), default=Urgency.MEDIUM.value)
     customer_company = StringField(_l("单位"), render_kw={"maxlength": 120})
-    customer_address = StringField(_l("地址"), render_kw={"maxlength": 200})
+    customer_address = StringField(_l("联系地址"), render_kw={"maxlength": 200})
     customer_code = StringField(_l("客户编号"), render_kw={"maxlength": 40})
     customer_class = SelectField(_l("客户类别"), choices=choices([("", "—")] + list(
         (k, _l(v)) for k, v in CUSTOMER_CLASSES.items())), validate_choice=False)

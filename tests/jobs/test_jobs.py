@@ -29,3 +29,41 @@ def test_heartbeat_runs_through_a_worker_and_healthz_reports_it(app, redis_url, 
         assert web.get("/healthz").json["jobs"]["heartbeat_age_s"] <= 5
     finally:
         conn.close()
+
+
+def test_stale_pending_uploads_are_purged_through_a_worker(demo, redis_url):
+    import io
+    from datetime import timedelta
+    from pathlib import Path
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from domain import attachments
+    from models import db, utcnow
+    from models.attachment import Attachment
+    from models.user import User
+    from tests.conftest import UPLOAD_DIR
+
+    clerk = db.session.scalar(select(User).where(User.username == "receiver"))
+    buf = io.BytesIO()
+    Image.new("RGB", (50, 50)).save(buf, "PNG")
+    old = attachments.store(db.session, Path(UPLOAD_DIR), clerk, io.BytesIO(buf.getvalue()), "a.png", "t" * 32)
+    fresh = attachments.store(db.session, Path(UPLOAD_DIR), clerk, io.BytesIO(buf.getvalue()), "b.png", "u" * 32)
+    old.uploaded_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    old_file = attachments.file_path(Path(UPLOAD_DIR), old, "thumb")
+    assert old_file.is_file()
+    conn = Redis.from_url(redis_url)
+    try:
+        queue = Queue("default", connection=conn)
+        job = queue.enqueue("jobs.housekeeping.purge_pending_uploads")
+        SimpleWorker([queue], connection=conn).work(burst=True)
+        job.refresh()
+        assert job.is_finished, job.exc_info
+        assert job.return_value() == 1
+    finally:
+        conn.close()
+    db.session.expire_all()
+    assert [a.name for a in db.session.scalars(select(Attachment))] == ["b.png"]
+    assert not old_file.exists() and attachments.file_path(Path(UPLOAD_DIR), fresh).is_file()

@@ -1,0 +1,305 @@
+"""Registry and intake at scale (SPEC §10, issue 4): fill a database with N complaints (default
+1,000,000) by bulk load, then measure server time of the pages that must stay fast.
+
+    .venv/bin/python bench/scale.py                       # SQLite (file in /tmp), 1,000,000 rows
+    .venv/bin/python bench/scale.py --db postgresql       # PostgreSQL at BENCH_DATABASE_URL
+    .venv/bin/python bench/scale.py --rows 200000 --db both
+
+Server time is the WSGI call in this process (Flask test client: routing, session, queries,
+templates), measured per request; p50 and p95 are also given as a ratio to a bare Flask "hello"
+route in the same run. The database is kept between runs (--fresh reloads it).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import re
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from app import create_app  # noqa: E402
+from models import db  # noqa: E402
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+PRODUCTS = ["五仁月饼", "蛋黄酥礼盒", "鲜肉月饼", "绿豆糕", "凤梨酥", "全麦吐司", "奶油蛋糕", "肉松小贝", "桃酥",
+            "蝴蝶酥", "粽子礼盒", "青团", "芝士蛋糕", "牛角面包", "红豆面包"]
+STAGES = ["closed"] * 80 + ["new"] * 4 + ["investigating"] * 6 + ["pending_approval"] * 3 + \
+    ["executing"] * 2 + ["verifying"] * 2 + ["follow_up"] * 3
+SEVERITIES = ["minor"] * 25 + ["general"] * 55 + ["serious"] * 15 + ["major"] * 5
+COLUMNS = ["id", "number", "type", "channel", "formal", "stage", "version", "customer_name", "customer_phone",
+           "customer_foreign", "product_name", "content", "demand", "category_id", "severity", "safety_flag",
+           "media_flag", "sensitive_flag", "reputation_flag", "urgency", "sample_received", "receiving_unit_id",
+           "first_responder_id", "created_at", "updated_at"]
+
+
+def database_url(kind: str) -> str:
+    if kind == "sqlite":
+        return "sqlite:////tmp/kesu-bench.db"
+    server = make_url(os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT)
+    return server.set(database="kesu_bench").render_as_string(hide_password=False)
+
+
+def reset(kind: str, url: str) -> None:
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path("/tmp/kesu-bench.db" + suffix).unlink(missing_ok=True)
+        return
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "kesu_bench" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "kesu_bench"'))
+    admin.dispose()
+
+
+def ensure_pg_database(url: str) -> None:
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'kesu_bench'")):
+            conn.execute(text('CREATE DATABASE "kesu_bench"'))
+    admin.dispose()
+
+
+def generate(n, units_users, categories, now, seed=7):
+    """Rows in created_at order, numbered per month like the real thing."""
+    rng = random.Random(seed)
+    span = 425 * 86400
+    moments = sorted(now - timedelta(seconds=rng.uniform(0, span)) for _ in range(n))
+    serial: dict[str, int] = {}
+    for i, at in enumerate(moments, start=1):
+        local = at + timedelta(hours=8)
+        period = f"TS-{local:%Y%m}"
+        serial[period] = serial.get(period, 0) + 1
+        unit, user = rng.choice(units_users)
+        product = rng.choice(PRODUCTS)
+        severity = rng.choice(SEVERITIES)
+        yield (i, f"{period}-{serial[period]:04d}", "complaint", "walk_in", False, rng.choice(STAGES), 1,
+               rng.choice(SURNAMES) + rng.choice(["女士", "先生"]),
+               "1" + rng.choice("3456789") + f"{rng.randrange(10**9):09d}", False, product,
+               f"{product}有问题，顾客要求处理（第 {i} 条）", "refund", rng.choice(categories), severity,
+               severity == "major", False, False, False, "medium", False, unit, user,
+               at.replace(tzinfo=None), at.replace(tzinfo=None))
+    yield serial
+
+
+def bulk_load(kind: str, n: int) -> None:
+    from demo import seed
+    from domain.roles import Role
+    from models.complaint import Category
+    from models.numbering import NumberCounter
+    from models.user import User, UserRole
+
+    seed(db.session)
+    db.session.commit()
+    receivers = db.session.execute(select(User.org_unit_id, User.id).join(UserRole)
+                                   .where(UserRole.role == Role.RECEIVER.value)).all()
+    categories = list(db.session.scalars(select(Category.id).where(Category.parent_id.is_not(None))))
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    rows = generate(n, [tuple(r) for r in receivers], categories, now)
+    started = time.perf_counter()
+    serial = None
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if kind == "sqlite":
+            cur.execute("PRAGMA synchronous=OFF")
+            batch = []
+            placeholders = ",".join("?" * len(COLUMNS))
+            sql = f"INSERT INTO complaint ({','.join(COLUMNS)}) VALUES ({placeholders})"
+            ev_sql = "INSERT INTO complaint_event (complaint_id, at, actor_id, kind, to_stage) VALUES (?,?,?,?,?)"
+            for row in rows:
+                if isinstance(row, dict):
+                    serial = row
+                    break
+                batch.append(row)
+                if len(batch) == 50_000:
+                    cur.executemany(sql, batch)
+                    cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
+                    batch = []
+            if batch:
+                cur.executemany(sql, batch)
+                cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
+        else:
+            with cur.copy(f"COPY complaint ({','.join(COLUMNS)}) FROM STDIN") as copy, \
+                    io.StringIO() as _unused:
+                events = []
+                for row in rows:
+                    if isinstance(row, dict):
+                        serial = row
+                        break
+                    copy.write_row(row)
+                    events.append((row[0], row[23], row[22], "registered", "new"))
+            with cur.copy("COPY complaint_event (complaint_id, at, actor_id, kind, to_stage) FROM STDIN") as copy:
+                for ev in events:
+                    copy.write_row(ev)
+            cur.execute("SELECT setval(pg_get_serial_sequence('complaint', 'id'), (SELECT max(id) FROM complaint))")
+        for period, last in serial.items():
+            cur.execute("INSERT INTO number_counter (period, last) VALUES (%s, %s)" if kind != "sqlite"
+                        else "INSERT INTO number_counter (period, last) VALUES (?, ?)", (period, last))
+        raw.commit()
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    print(f"  loaded {n:,} complaints (+ {n:,} events) in {time.perf_counter() - started:.0f} s")
+
+
+def percentile(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+class Client:
+    def __init__(self, app, username):
+        self.c = app.test_client()
+        login = self.c.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+        r = self.c.post("/login", data={"username": username, "password": "demo12345", "csrf_token": token})
+        assert r.status_code == 303, r.status_code
+        page = self.c.get("/", follow_redirects=True).get_data(as_text=True)
+        self.token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
+            re.search(r'X-CSRFToken&#34;: &#34;([^&]+)&#34;', page)
+        self.token = self.token.group(1)
+
+    def timed(self, method, url, **kw):
+        headers = kw.pop("headers", {})
+        headers["X-CSRFToken"] = self.token
+        started = time.perf_counter()
+        resp = self.c.open(url, method=method, headers=headers, **kw)
+        body = resp.get_data()
+        elapsed = (time.perf_counter() - started) * 1000
+        resp.close()
+        return elapsed, resp.status_code, len(body)
+
+
+def measure(label, fn, n, expect=(200,)):
+    for _ in range(10):
+        fn()
+    times, size = [], 0
+    for _ in range(n):
+        ms, status, size = fn()
+        assert status in expect, (label, status)
+        times.append(ms)
+    return label, percentile(times, 0.5), percentile(times, 0.95), size
+
+
+def run(kind: str, rows: int, fresh: bool, n: int) -> list:
+    url = database_url(kind)
+    if fresh:
+        reset(kind, url)
+    elif kind != "sqlite":
+        ensure_pg_database(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+                      "UPLOAD_DIR": "/tmp/kesu-bench-uploads", "PASSWORD_HASH_FAST": True})
+
+    @app.route("/bench-hello")
+    def hello():
+        return "hello"
+
+    from models.complaint import Category, Complaint
+    with app.app_context():
+        from cli import upgrade_database
+        upgrade_database()
+        have = db.session.scalar(select(func.count()).select_from(Complaint))
+        if have < rows * 0.99:
+            if have:
+                print("  database holds a different amount; use --fresh")
+                sys.exit(2)
+            print(f"  {kind}: loading {rows:,} complaints …")
+            bulk_load(kind, rows)
+        have = db.session.scalar(select(func.count()).select_from(Complaint))
+        parent = db.session.scalar(select(Category.id).where(Category.name == "产品质量"))
+        ids = list(db.session.scalars(select(Complaint.id).order_by(func.random()).limit(500)))
+        phone = db.session.scalar(select(Complaint.customer_phone).where(Complaint.id == ids[0]))
+        number = db.session.scalar(select(Complaint.number).where(Complaint.id == ids[1]))
+        store = db.session.scalar(select(Complaint.receiving_unit_id).where(Complaint.id == ids[2]))
+    print(f"  {kind}: {have:,} complaints")
+
+    quality, clerk = Client(app, "quality"), Client(app, "receiver")
+    rnd = random.Random(1)
+    with app.app_context():
+        from sqlalchemy import select as s
+        from models.user import User
+        clerk_ids = set(db.session.scalars(s(Complaint.id).where(Complaint.first_responder_id == db.session.scalar(
+            s(User.id).where(User.username == "receiver"))).limit(500)))
+        cat = db.session.scalar(s(Category.id).where(Category.name == "异物"))
+    hx = {"HX-Request": "true"}
+
+    def intake():
+        data = {"token": uuid.uuid4().hex, "customer_name": "王女士", "customer_phone": "13812345678",
+                "content": "月饼里有头发", "category_id": str(cat), "severity": "general", "demand": "refund",
+                "type": "complaint", "channel": "walk_in"}
+        return clerk.timed("POST", "/receiver/new", data=data, headers=dict(hx))
+
+    results = [
+        measure("bare Flask route", lambda: quality.timed("GET", "/bench-hello"), n),
+        measure("registry, first page (quality: all)", lambda: quality.timed("GET", "/complaints/"), n),
+        measure("registry, first page (store clerk)", lambda: clerk.timed("GET", "/complaints/"), n),
+        measure("registry, 2nd page via cursor (quality)", lambda: quality.timed(
+            "GET", "/complaints/?after=" + _cursor(quality)), n),
+        measure("registry filtered: stage+severity", lambda: quality.timed(
+            "GET", "/complaints/?stage=pending_approval&severity=major"), n),
+        measure("registry filtered: category+dates", lambda: quality.timed(
+            "GET", f"/complaints/?category={parent}&from={(datetime.now() - timedelta(days=60)):%Y-%m-%d}"), n),
+        measure("registry filtered: store (HTMX)", lambda: quality.timed(
+            "GET", f"/complaints/?unit={store}", headers=dict(hx)), n),
+        measure("registry search: phone", lambda: quality.timed("GET", f"/complaints/?q={phone}", headers=dict(hx)), n),
+        measure("registry search: number", lambda: quality.timed("GET", f"/complaints/?q={number}", headers=dict(hx)), n),
+        measure("registry search: name prefix", lambda: quality.timed(
+            "GET", "/complaints/?q=" + rnd.choice(SURNAMES), headers=dict(hx)), n),
+        measure("record page (quality)", lambda: quality.timed("GET", f"/complaints/{rnd.choice(ids)}"), n),
+        measure("record page (store clerk)", lambda: clerk.timed(
+            "GET", f"/complaints/{rnd.choice(list(clerk_ids) or ids)}", ), n, expect=(200, 404)),
+        measure("intake submit (POST → 204)", intake, n, expect=(204,)),
+    ]
+    with app.app_context():
+        db.engine.dispose()
+    return results
+
+
+_cursor_cache = {}
+
+
+def _cursor(client):
+    if "c" not in _cursor_cache:
+        page = client.c.get("/complaints/").get_data(as_text=True)
+        _cursor_cache["c"] = re.search(r"after=([0-9.]+)", page).group(1)
+    return _cursor_cache["c"]
+
+
+def report(kind, results):
+    base50, base95 = results[0][1], results[0][2]
+    print(f"\n{kind}: server time per request, ms (ratio to the bare route)")
+    print(f"  {'':44} {'p50':>8} {'p95':>8}  {'p50×':>6} {'p95×':>6}  {'bytes':>7}")
+    for label, p50, p95, size in results:
+        print(f"  {label:44} {p50:8.2f} {p95:8.2f}  {p50 / base50:6.1f} {p95 / base95:6.1f}  {size:7,}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--fresh", action="store_true", help="drop and reload the benchmark database")
+    args = ap.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        _cursor_cache.clear()
+        report(kind, run(kind, args.rows, args.fresh, args.requests))
+
+
+if __name__ == "__main__":
+    main()
