@@ -19,7 +19,8 @@ from models.complaint import Category, Complaint
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
-NUMBER_RE = re.compile(r"^TS-?\d{0,6}(-\d{0,4})?$", re.I)
+NUMBER_RE = re.compile(r"^TS-?\d{0,6}(-\d{0,6})?$", re.I)
+DENSE = 2000   # a name prefix matching more rows than this is searched newest-first instead
 PHONE_START_RE = re.compile(r"^\+?\d{3,}[\d-]*$")
 
 
@@ -40,8 +41,6 @@ class Filters:
 class Page:
     rows: list
     next_cursor: str | None
-    count: int | None        # None when not counted (pages after the first)
-    more_than_cap: bool
 
 
 def _prefix(column, text):
@@ -51,18 +50,39 @@ def _prefix(column, text):
     return (column >= text) & (column < text + "\U0010ffff") & column.like(escaped + "%", escape="\\")
 
 
-def search_condition(q: str):
-    """Number, phone, customer name or product, by what the text looks like."""
+def search_condition(q: str, dense: bool = False):
+    """Number, phone, customer name or product, by what the text looks like.
+
+    `dense`: the name prefix is common (a surname): let the newest-first index drive the query
+    and test names row by row, instead of sorting every match (SQLite; PostgreSQL's planner
+    weighs this itself)."""
     q = q.strip()
     if NUMBER_RE.match(q):
         q = q.upper()
-        if re.fullmatch(r"TS-\d{6}-\d{4}", q):
+        if re.fullmatch(r"TS-\d{6}-\d{4,6}", q):
             return Complaint.number == q
         return _prefix(Complaint.number, q if q.startswith("TS-") or q == "TS" else "TS-" + q[2:])
     if PHONE_START_RE.match(q):
         phone = normalise_phone(q.replace("-", "")) or q
         return _prefix(Complaint.customer_phone, phone) | _prefix(Complaint.customer_phone, q)
+    if dense:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return (Complaint.customer_name.concat("").like(escaped, escape="\\")
+                | Complaint.product_name.concat("").like(escaped, escape="\\"))
     return _prefix(Complaint.customer_name, q) | _prefix(Complaint.product_name, q)
+
+
+def is_name_search(q: str) -> bool:
+    q = q.strip()
+    return bool(q) and not NUMBER_RE.match(q) and not PHONE_START_RE.match(q)
+
+
+def _dense(session, q: str) -> bool:
+    """Does this name prefix match more than DENSE complaints? (An index-only count: cheap.)"""
+    if session.get_bind().dialect.name != "sqlite" or not is_name_search(q):
+        return False
+    hits = select(Complaint.id).where(search_condition(q)).limit(DENSE + 1).subquery()
+    return session.scalar(select(func.count()).select_from(hits)) > DENSE
 
 
 def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -76,10 +96,10 @@ def category_ids(session, category_id: int) -> list[int]:
     return [category_id, *children]
 
 
-def filtered(session, user, f: Filters, tz: ZoneInfo):
+def filtered(session, user, f: Filters, tz: ZoneInfo, dense: bool = False):
     query = visible_complaints(session, user)
     if f.q.strip():
-        query = query.where(search_condition(f.q))
+        query = query.where(search_condition(f.q, dense))
     if f.stage:
         query = query.where(Complaint.stage == f.stage)
     if f.category_id:
@@ -118,7 +138,7 @@ COLUMNS = (Complaint.id, Complaint.number, Complaint.created_at, Complaint.custo
 
 
 def page(session, user, f: Filters, tz: ZoneInfo, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
-    base = filtered(session, user, f, tz)
+    base = filtered(session, user, f, tz, dense=_dense(session, f.q))
     key = tuple_(Complaint.created_at, Complaint.id)
     after = decode_cursor(cursor)
     query = base.with_only_columns(*COLUMNS)
@@ -128,13 +148,15 @@ def page(session, user, f: Filters, tz: ZoneInfo, cursor: str | None = None, siz
         (Complaint.created_at.desc(), Complaint.id.desc())
     rows = session.execute(query.order_by(*order).limit(size + 1)).all()
     next_cursor = encode_cursor(rows[size - 1].created_at, rows[size - 1].id) if len(rows) > size else None
-    count = more = None
-    if after is None:
-        capped = base.with_only_columns(Complaint.id).limit(COUNT_CAP + 1).subquery()
-        count = session.scalar(select(func.count()).select_from(capped))
-        more = count > COUNT_CAP
-        count = min(count, COUNT_CAP)
-    return Page(rows[:size], next_cursor, count, bool(more))
+    return Page(rows[:size], next_cursor)
+
+
+def count(session, user, f: Filters, tz: ZoneInfo) -> tuple[int, bool]:
+    """(matches, more than that?) — counted up to COUNT_CAP, never the whole table. The list
+    page asks for it separately (it is the slowest part for rare filter combinations)."""
+    capped = filtered(session, user, f, tz).with_only_columns(Complaint.id).limit(COUNT_CAP + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(capped))
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def earlier_by_phone(session, user, phone: str | None, limit: int = 5):

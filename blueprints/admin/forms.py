@@ -77,3 +77,12 @@ class UserSearchForm(FlaskForm):
 class SettingsForm(FlaskForm):
     major_threshold = StringField(_l("重大投诉金额标准（元）"), validators=[InputRequired(_l("请填写金额。"))],
                                   render_kw={"inputmode": "decimal", "maxlength": 16})
+
+
+class CategoryAddForm(FlaskForm):
+    name = StringField(_l("类别名称"), validators=[InputRequired(_l("请填写类别名称。"))], render_kw={"maxlength": 40})
+    parent_id = SelectField(_l("上级类别"), validate_choice=False)
+
+
+class CategoryRenameForm(FlaskForm):
+    name = StringField(_l("名称"), validators=[InputRequired(_l("请填写类别名称。"))], render_kw={"maxlength": 40})

@@ -5,7 +5,7 @@ from sqlalchemy import func, or_, select
 
 from blueprints._web import apply_domain_error, bounded_int, choices, get_or_none, render, see_other
 from blueprints.admin import bp
-from blueprints.admin.forms import (EmptyForm, ResetPasswordForm, SettingsForm, UnitAddForm, UnitMoveForm,
+from blueprints.admin.forms import (CategoryAddForm, CategoryRenameForm, EmptyForm, ResetPasswordForm, SettingsForm, UnitAddForm, UnitMoveForm,
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
 from blueprints._web import client_ip
 from domain import accounts, orgtree, settings
@@ -341,3 +341,60 @@ def settings_page():
             return see_other(url_for("admin.settings_page"), _("已保存。"))
     return render("admin/settings.html", "admin/_settings_form.html", form=form,
                   status=422 if request.method == "POST" else 200)
+
+
+# --- complaint categories -----------------------------------------------------------
+
+def _categories_page(status=200, add=None, error=None, error_id=None):
+    from models.complaint import Category
+    tops = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
+                              .order_by(Category.sort, Category.id)).all()
+    add = add or CategoryAddForm(prefix="add")
+    add.parent_id.choices = choices([("", _("（一级类别）"))] + [(str(t.id), t.name) for t in tops])
+    return render("admin/categories.html", "admin/_categories.html", status=status, tops=tops, add=add,
+                  action=EmptyForm(), error=error, error_id=error_id)
+
+
+@bp.route("/categories")
+def categories_page():
+    return _categories_page()
+
+
+@bp.route("/categories/add", methods=["POST"])
+def add_category():
+    from domain import categories
+    from models.complaint import Category
+    form = CategoryAddForm(prefix="add")
+    if form.validate_on_submit():
+        parent = get_or_none(Category, form.parent_id.data) if form.parent_id.data else None
+        try:
+            categories.add(db.session, current_user, form.name.data, parent)
+        except DomainError as err:
+            db.session.rollback()
+            apply_domain_error(form, err)
+        else:
+            db.session.commit()
+            return see_other(url_for("admin.categories_page"), _("已添加类别。"))
+    return _categories_page(422, add=form)
+
+
+@bp.route("/categories/<id:category_id>/<any(rename, deactivate, reactivate):action>", methods=["POST"])
+def change_category(category_id, action):
+    from domain import categories
+    from models.complaint import Category
+    category = db.session.get(Category, category_id)
+    if category is None:
+        abort(404)
+    form = CategoryRenameForm() if action == "rename" else EmptyForm()
+    if not form.validate_on_submit():
+        return _categories_page(422, error=_("请填写类别名称。"), error_id=category.id)
+    try:
+        if action == "rename":
+            categories.rename(db.session, current_user, category, form.name.data)
+        else:
+            categories.set_active(db.session, current_user, category, action == "reactivate")
+    except DomainError as err:
+        db.session.rollback()
+        return _categories_page(422, error=_(err.message, **err.params), error_id=category.id)
+    db.session.commit()
+    return see_other(url_for("admin.categories_page"), _("已保存。"))

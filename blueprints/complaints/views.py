@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from blueprints._web import MAX_ID, client_ip, render
+from blueprints._web import MAX_ID, client_ip, fragment, render
 from blueprints.complaints import bp
 from domain import attachments, privacy, registry
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
@@ -94,6 +94,15 @@ def index():
                   unit_options=_unit_options(), category_options=_category_options(),
                   first_page=not request.args.get("after"),
                   stage_options=list(STAGE_LABELS.items()), severity_options=list(SEVERITY_LABELS.items()))
+
+
+@bp.route("/count")
+def count():
+    f, _bad = _filters()
+    if request.args.get("mine") == "1":
+        f.first_responder_id = current_user.id
+    n, more = registry.count(db.session, current_user, f, _tz())
+    return fragment("complaints/_count.html", n=n, more=more)
 
 
 def _complaint_or_404(complaint_id) -> Complaint:

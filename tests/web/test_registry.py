@@ -13,7 +13,7 @@ from models.user import User
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc)
-NUMBER = re.compile(r"TS-\d{6}-\d{4}")
+NUMBER = re.compile(r'<strong class="mono">(TS-\d{6}-\d{4})</strong>')
 
 
 def user(username):
@@ -71,7 +71,8 @@ def test_keyset_pages_cover_everything_once(filled, login_as):
     first = web.get("/complaints/")
     page1 = numbers(first)
     assert len(page1) == registry.PAGE_SIZE and page1[0] == filled[29].number  # newest first
-    assert "共 30 条" in first.get_data(as_text=True)
+    assert "/complaints/count" in first.get_data(as_text=True)  # the count comes separately
+    assert "共 30 条" in web.get("/complaints/count", htmx=True).get_data(as_text=True)
     nxt = re.search(r'href="(/complaints/\?after=[^"]+)"', first.get_data(as_text=True)).group(1)
     page2 = numbers(web.get(nxt.replace("&amp;", "&")))
     assert len(page2) == 5 and not set(page1) & set(page2)
@@ -106,6 +107,13 @@ def test_filters_and_search(filled, login_as):
     assert part.lstrip().startswith('<section id="complaint-rows"') and "<html" not in part
 
 
+def test_common_name_prefixes_take_the_newest_first_path(filled, login_as, monkeypatch):
+    monkeypatch.setattr(registry, "DENSE", 5)   # "顾客" matches 30 > 5: the dense path on SQLite
+    web = login_as("quality")
+    found = numbers(web.get("/complaints/?q=顾客"))
+    assert found == [filled[101].number] + [filled[i].number for i in range(29, 5, -1)]
+
+
 def test_like_wildcards_are_taken_literally(filled, login_as):
     web = login_as("quality")
     assert numbers(web.get("/complaints/?q=%25")) == []
@@ -115,7 +123,8 @@ def test_like_wildcards_are_taken_literally(filled, login_as):
 def test_count_is_capped(filled, login_as, monkeypatch):
     monkeypatch.setattr(registry, "COUNT_CAP", 10)
     web = login_as("receiver")
-    assert "超过 10 条" in web.get("/complaints/").get_data(as_text=True)
+    assert "超过 10 条" in web.get("/complaints/count").get_data(as_text=True)
+    assert "共 1 条" in web.get(f"/complaints/count?q={filled[3].number}").get_data(as_text=True)
 
 
 def test_my_complaints_and_an_empty_registry(demo, login_as):
