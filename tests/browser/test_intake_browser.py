@@ -51,7 +51,9 @@ def test_register_a_walk_in_complaint_with_a_photo(page, live_server):
     assert page.get_by_role("link", name="登记下一条").bounding_box()["height"] >= 48
     page.get_by_role("link", name="查看记录").tap()
     expect(page.locator(".gallery img")).to_have_count(2)
-    assert page.evaluate("Array.from(document.querySelectorAll('.gallery img')).every(i => i.naturalWidth > 0)")
+    page.locator(".gallery").scroll_into_view_if_needed()  # thumbnails load lazily
+    page.wait_for_function("Array.from(document.querySelectorAll('.gallery img'))"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "horizontal scroll"
 
 
