@@ -29,11 +29,41 @@ def warm(base):
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
         form = urllib.parse.urlencode({"csrf_token": token, "username": user, "password": "demo12345"})
         opener.open(base + "/login", form.encode()).read()
-        for path in ["/", "/admin/", "/admin/units", "/admin/users", "/admin/audit"]:
+        for path in ["/", "/admin/", "/admin/units", "/admin/users", "/admin/audit", "/complaints/",
+                     "/complaints/?q=%E7%8E%8B", "/complaints/count", "/receiver/"]:
             try:
-                opener.open(base + path).read()
+                page = opener.open(base + path).read().decode()
             except urllib.error.HTTPError:
-                pass  # 403 for roles without admin: still a rendered page
+                continue  # 403 for roles without the page: still a rendered page
+            if path == "/complaints/":
+                for ident in re.findall(r'href="/complaints/(\d+)"', page)[:3]:
+                    opener.open(base + f"/complaints/{ident}").read()
+                    opener.open(base + f"/complaints/{ident}/print").read()
+            if path == "/receiver/":
+                register_with_photo(opener, base, page)
+
+
+def register_with_photo(opener, base, page):
+    """One intake with a photo: the web worker then holds Pillow too."""
+    import io
+    import uuid
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (3000, 2000), (200, 120, 40)).save(buf, "JPEG")
+    fields = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+              "token": re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1),
+              "customer_name": "测试", "customer_phone": "13800000000", "content": "内存测试",
+              "category_id": re.search(r'name="category_id" value="(\d+)"', page).group(1),
+              "severity": "general", "type": "complaint", "channel": "walk_in"}
+    boundary = uuid.uuid4().hex
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n'
+             f"Content-Type: image/jpeg\r\n\r\n").encode() + buf.getvalue() + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(base + "/receiver/new", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    opener.open(req).read()
 
 
 def main():
