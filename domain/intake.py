@@ -229,6 +229,12 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
     if files:
         first.changes = {**first.changes, "attachments": files}
+    first.version = 1
+    from domain.workflow import _users_with, bump_stage_count, notify
+    bump_stage_count(session, None, complaint.stage)
+    if severity is Severity.MAJOR:
+        # §2: major complaints notify the manager at once.
+        notify(session, _users_with(session, Role.MANAGER), complaint, "major_registered", now, actor)
     return IntakeResult(complaint, True, reasons)
 
 

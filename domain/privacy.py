@@ -2,7 +2,7 @@
 
 Who needs it: quality and managers (they call customers back and approve answers); the
 receiver side of the record (its first responder and receivers covering the receiving unit).
-Handlers see it masked until the closed loop assigns the complaint to their department.
+Handlers of the department the complaint is assigned to see it; other handlers see it masked.
 """
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ PERSONAL_FIELDS = ("customer_phone", "customer_email", "customer_address")
 def needs_personal_data(session, user, complaint) -> bool:
     if sees_everything(user) or complaint.first_responder_id == user.id:
         return True
+    if user.has_role(Role.HANDLER) and complaint.responsible_unit_id is not None \
+            and covers_unit(session, user, complaint.responsible_unit_id):
+        return True  # the department now handling it calls the customer
     return user.has_role(Role.RECEIVER) and covers_unit(session, user, complaint.receiving_unit_id)
 
 

@@ -34,13 +34,13 @@ def visible_complaints(session, user):
     """A Select of the complaints `user` may see (SPEC §1); views add filters and ordering.
 
     receiver: registered at a unit they cover, or they are the first responder (§5: always).
-    handler: the same for now; the closed loop (issue 5) adds "assigned to my department,
-    now or before". quality, manager: everything. Admin alone: nothing (configuration only).
+    handler: also every complaint assigned to a unit they cover, now or before.
+    quality, manager: everything. Admin alone: nothing (configuration only).
     """
     from sqlalchemy import false, or_, select
 
     from domain.roles import Role
-    from models.complaint import Complaint
+    from models.complaint import Assignment, Complaint
 
     query = select(Complaint)
     if sees_everything(user):
@@ -48,7 +48,10 @@ def visible_complaints(session, user):
     if not user.has_role(Role.RECEIVER, Role.HANDLER):
         return query.where(false())
     units = covered_unit_ids(session, user)
-    return query.where(or_(Complaint.receiving_unit_id.in_(units), Complaint.first_responder_id == user.id))
+    ours = [Complaint.receiving_unit_id.in_(units), Complaint.first_responder_id == user.id]
+    if user.has_role(Role.HANDLER):
+        ours.append(Complaint.id.in_(select(Assignment.complaint_id).where(Assignment.unit_id.in_(units))))
+    return query.where(or_(*ours))
 
 
 def complaint_or_none(session, user, complaint_id: int):

@@ -12,6 +12,8 @@ class Stage(StrEnum):
     VERIFYING = "verifying"
     FOLLOW_UP = "follow_up"
     CLOSED = "closed"
+    ANSWERED = "answered"          # inquiries (§3.3)
+    ACKNOWLEDGED = "acknowledged"  # suggestions (§3.3)
 
 
 STAGE_LABELS = {
@@ -22,4 +24,6 @@ STAGE_LABELS = {
     Stage.VERIFYING: N_("待验证"),
     Stage.FOLLOW_UP: N_("待回访"),
     Stage.CLOSED: N_("已结案"),
+    Stage.ANSWERED: N_("已答复"),
+    Stage.ACKNOWLEDGED: N_("已记录建议"),
 }

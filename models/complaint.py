@@ -42,6 +42,8 @@ class Complaint(db.Model):
         Index("ix_complaint_first_responder_created", "first_responder_id", "created_at"),
         Index("ix_complaint_stage_created", "stage", "created_at"),
         Index("ix_complaint_created", "created_at", "id"),
+        # Queues: a department's open complaints by stage.
+        Index("ix_complaint_responsible_stage", "responsible_unit_id", "stage", "created_at"),
         Index("ix_complaint_category_created", "category_id", "created_at"),
         Index("ix_complaint_severity_created", "severity", "created_at"),
         # Registry search: exact phone, name and product by prefix (range scans on both databases).
@@ -118,6 +120,35 @@ class Complaint(db.Model):
     spot_action: Mapped[str | None] = mapped_column(Text)
     spot_accepted: Mapped[bool | None] = mapped_column(Boolean)
 
+    # The closed loop (§3), written only by domain.workflow
+    valid: Mapped[bool | None] = mapped_column(Boolean)                     # 投诉合理 / 不合理
+    company_responsible: Mapped[bool | None] = mapped_column(Boolean)
+    other_party: Mapped[str | None] = mapped_column(String(16))             # supplier/carrier/customer/other
+    explanation: Mapped[str | None] = mapped_column(Text)                   # when not responsible
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    findings: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    cause_category: Mapped[str | None] = mapped_column(String(8))           # 人/机/料/法/环/测
+    proposal_kind: Mapped[str | None] = mapped_column(String(16))
+    proposal_amount: Mapped[Decimal | None] = mapped_column(Money)
+    proposal_text: Mapped[str | None] = mapped_column(Text)                 # what the customer is told
+    approval_level: Mapped[str | None] = mapped_column(String(8))           # manager / head
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_method: Mapped[str | None] = mapped_column(String(16))
+    answer_note: Mapped[str | None] = mapped_column(Text)
+    customer_accepted: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)               # 1–5
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    failed_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    close_reason: Mapped[str | None] = mapped_column(String(16))            # resolved/withdrawn/duplicate/no_contact/decided
+    close_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -128,6 +159,17 @@ class Complaint(db.Model):
     first_responder: Mapped[User] = relationship(foreign_keys=[first_responder_id])
     events: Mapped[list[ComplaintEvent]] = relationship(back_populates="complaint", order_by="ComplaintEvent.id")
     attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")  # noqa: F821
+    responsible_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[responsible_unit_id])
+    investigator: Mapped[User | None] = relationship(foreign_keys=[investigator_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    actions: Mapped[list["CorrectiveAction"]] = relationship(back_populates="complaint",
+                                                             order_by="CorrectiveAction.id")
+    contacts: Mapped[list["CustomerContact"]] = relationship(order_by="CustomerContact.id")
+
+    # Optimistic lock (§3): every UPDATE says "WHERE version = <what I read>" and bumps it, so a
+    # concurrent change makes the later flush fail instead of overwriting.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class ComplaintEvent(db.Model):
@@ -143,6 +185,83 @@ class ComplaintEvent(db.Model):
     to_stage: Mapped[str | None] = mapped_column(String(20))
     changes: Mapped[dict | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)   # the complaint's version after this event
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class Assignment(db.Model):
+    """Which department a complaint was given to, and when: handlers keep seeing complaints once
+    assigned to their department (SPEC §1), even after a reassignment."""
+    __tablename__ = "complaint_assignment"
+    __table_args__ = (Index("ix_complaint_assignment_unit", "unit_id", "complaint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class CorrectiveAction(db.Model):
+    """纠正/预防措施: owner, due date, done, and quality's verdict (effective / ineffective / waived)."""
+    __tablename__ = "corrective_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))               # corrective / preventive
+    text: Mapped[str] = mapped_column(Text)
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    owner_name: Mapped[str | None] = mapped_column(String(60))
+    due: Mapped[date | None] = mapped_column(Date)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[str | None] = mapped_column(String(12))     # effective / ineffective / waived
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="actions")
+    owner_unit: Mapped[OrgUnit | None] = relationship()
+
+
+class CustomerContact(db.Model):
+    """A call or visit to the customer: first contact in the investigation, follow-up attempts."""
+    __tablename__ = "customer_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    method: Mapped[str] = mapped_column(String(12))             # phone / visit / email / message
+    reached: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(12), default="investigation")  # investigation / follow_up
+
+    by: Mapped[User] = relationship()
+
+
+class StageCount(db.Model):
+    """How many complaints are in each stage, kept by the same transactions that move them:
+    the overview counts cost one row read instead of a scan of a million complaints."""
+    __tablename__ = "stage_count"
+
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Notification(db.Model):
+    """In-app notice (the next issue adds e-mail and group robots)."""
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint | None] = relationship()
