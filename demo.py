@@ -157,12 +157,113 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
         if repeat_of:
             extra["repeat_of_id"] = repeat_of
         channel = "walk_in" if clerk.org_unit.kind == "store" else rng.choice(["phone", "hotline", "web", "social"])
+        kind = "complaint" if rng.random() < 0.9 else rng.choice(["inquiry", "suggestion"])
         data = intake.IntakeData(
             customer_name=name, customer_phone=phone, content=text.format(p=product), category_id=categories[sub],
             severity=severity, channel=channel, demand=demand, amount_claimed=claimed, safety=safety,
             media=severity == "major" and rng.random() < 0.3, urgency="high" if severity in ("serious", "major") else "medium",
-            spot_action=spot, spot_accepted=bool(spot), extra=extra)
+            spot_action=spot if kind == "complaint" else None, spot_accepted=bool(spot), extra=extra, type=kind)
         result = intake.register(session, clerk, data, now=when, tz=tz, token=f"demo-{seed}-{i}")
         phones.append((phone, result.complaint.id, clerk))
         made += 1
+    advance_complaints(session, rng, now)
     return made
+
+
+# Which department handles what (demo): (department, investigator, head)
+ROUTES = {"产品质量": ("生产部", "handler2", "prod_head"), "服务质量": ("销售部", "sales2", "handler"),
+          "销售服务": ("销售部", "sales2", "handler"), "价格": ("市场部", "market", "market_head"),
+          "交货": ("销售部", "sales2", "handler"), "运输包装": ("仓储物流部", None, "logistics_head"),
+          "仓储": ("仓储物流部", None, "logistics_head"), "其他": ("客服中心", None, "cs_head")}
+STEPS = ["dispatch", "propose", "approve", "answer", "verify", "survey"]
+
+
+def advance_complaints(session, rng, now) -> dict[str, int]:
+    """Move the demo complaints along the closed loop with the same domain functions as the
+    screens: old ones mostly closed, recent ones spread over every stage."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from domain import workflow
+    from models.complaint import Complaint
+    from models.org import OrgUnit
+    from models.user import User
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    units = {u.name: u for u in session.scalars(select(OrgUnit))}
+
+    def do(username, c, action, at, **fields):
+        workflow.act(session, users[username], c, action, version=c.version, now=at, **fields)
+
+    for c in session.scalars(select(Complaint).where(Complaint.stage == "new").order_by(Complaint.id)):
+        age = (now - c.created_at).days
+        depth = 7 if age > 60 and rng.random() < 0.88 else rng.randint(0, 7) if age > 20 else rng.randint(0, 4)
+        at = c.created_at + timedelta(hours=rng.randint(2, 20))
+        if c.type != "complaint":
+            if depth >= 1:
+                do("quality", c, "answer_inquiry" if c.type == "inquiry" else "acknowledge", at,
+                   method="phone", note="已答复顾客")
+            if depth >= 3:
+                do("quality", c, "close_short", at + timedelta(days=1))
+            continue
+        top = c.category.parent.name if c.category.parent else c.category.name
+        dept, investigator, head = ROUTES.get(top, ROUTES["其他"])
+        if depth == 0:
+            continue
+        if rng.random() < 0.08:   # not the company's fault: explained and followed up
+            do("quality", c, "not_responsible", at, valid=rng.random() < 0.6, other_party="carrier",
+               explanation="经核实为运输途中损坏，已协助顾客向快递公司索赔。")
+            if depth >= 5:
+                do(c.first_responder.username, c, "survey", at + timedelta(days=2), score=rng.choice([3, 4, 4, 5]))
+            continue
+        do("quality", c, "dispatch", at, unit_id=units[dept].id,
+           investigator_id=users[investigator].id if investigator else None)
+        if depth == 1:
+            continue
+        worker = investigator or head
+        at += timedelta(hours=rng.randint(4, 30))
+        if rng.random() < 0.5:
+            do(worker, c, "add_action", at, kind=rng.choice(["corrective", "preventive"]),
+               text=rng.choice(["对当班员工进行操作规程培训", "增加出厂前抽检频次", "更换破损的发网和工作帽",
+                                "调整门店价签核对流程", "与承运商约定包装加固标准"]),
+               owner_unit_id=units[dept].id, due=max(at.date(), date.today()) + timedelta(days=rng.randint(5, 30)))
+        kind = c.demand if c.demand in workflow.PROPOSAL_KINDS else "apology"
+        amount = c.amount_claimed if kind in ("refund", "compensation") else None
+        proposal = dict(findings="已联系顾客并核实批次记录，情况属实。", root_cause="操作人员未按规程执行。",
+                        cause_category=rng.choice(list(workflow.CAUSES)), kind=kind,
+                        amount=str(amount or 50) if kind in ("refund", "compensation") else None,
+                        text="向顾客致歉，并按顾客要求" + workflow.PROPOSAL_KINDS[kind] + "。")
+        do(worker, c, "propose", at, **proposal)
+        if depth == 2:
+            continue
+        at += timedelta(hours=rng.randint(1, 20))
+        approver = "manager" if c.approval_level == "manager" or worker == head else head
+        if rng.random() < 0.1:
+            do(approver, c, "reject", at, comment="请再与顾客沟通，确认顾客的实际损失。")
+            do(worker, c, "propose", at + timedelta(hours=3), **proposal)
+            at += timedelta(hours=5)
+        do(approver, c, "approve", at)
+        if depth == 3:
+            continue
+        at += timedelta(hours=rng.randint(2, 30))
+        do(worker, c, "answer", at, method=rng.choice(["phone", "visit"]), accepted=True)
+        if depth == 4:
+            continue
+        at += timedelta(days=rng.randint(1, 10))
+        if c.stage == "verifying":
+            do("quality", c, "verify", at, verdicts={a.id: ("effective", "") for a in c.actions})
+        if depth == 5:
+            continue
+        at += timedelta(days=1)
+        score = rng.choice([5, 5, 4, 4, 4, 3, 2])
+        do(c.first_responder.username, c, "survey", at, score=score, comment="顾客表示满意" if score >= 3 else "顾客仍不满意")
+        if score <= 2 and depth >= 7:
+            do("quality", c, "close", at + timedelta(days=1), note="已按规定处理，顾客意见记录在案。")
+    # Settled on the spot: the follow-up call, a few days later.
+    for c in session.scalars(select(Complaint).where(Complaint.stage == "follow_up", Complaint.spot_accepted.is_(True))):
+        if (now - c.created_at).days > 5:
+            do(c.first_responder.username, c, "survey", c.created_at + timedelta(days=3), score=rng.choice([4, 5, 5]))
+    session.flush()
+    from domain import queues
+    return queues.stage_counts(session)

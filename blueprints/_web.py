@@ -175,7 +175,7 @@ def register_web(app) -> None:
         """A NUL byte is never meaningful in a form and PostgreSQL refuses it in text: answer
         with a message instead of a database error."""
         for values in (request.args, request.form):
-            if any("\x00" in v for v in values.values()):
+            if any("\x00" in v for _key, v in values.items(multi=True)):
                 return error_page(400, _("请求有误"), _("提交的内容里有无法保存的控制字符，请删除后重试。"))
         return None
     @app.errorhandler(400)
@@ -256,6 +256,7 @@ def register_web(app) -> None:
             "stage_label": _stage_label,
             "severity_label": _severity_label,
             "event_label": _event_label,
+            "waiting_for": _waiting_for,
         }
 
     @app.template_filter("dt")
@@ -284,7 +285,24 @@ EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解
 
 
 def _event_label(kind):
-    return _(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
+    from domain.workflow import TRANSITIONS
+    if kind in EVENT_LABELS:
+        return _(EVENT_LABELS[kind])
+    return _(TRANSITIONS[kind].label) if kind in TRANSITIONS else kind
+
+
+def _waiting_for(complaint):
+    """Who acts next, in words, for someone who cannot act now."""
+    from domain.workflow import TRANSITIONS
+    for t in TRANSITIONS.values():
+        if complaint.stage in t.sources and complaint.type in t.types and t.targets and t.action not in (
+                "withdraw", "mark_duplicate", "reassign", "hand_back", "add_action", "reject", "contact_failed"):
+            if t.action == "approve" and complaint.approval_level == "head":
+                return _("部门负责人")
+            if t.action == "approve":
+                return _("总经理")
+            return _(t.who)
+    return "—"
 
 
 def _nav_items():

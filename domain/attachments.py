@@ -42,17 +42,34 @@ def sniff(head: bytes) -> tuple[str, str] | None:
         return "image", "image/gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image", "image/webp"
-    if head.startswith(b"%PDF-"):
+    if head.startswith(b"%PDF-1.") or head.startswith(b"%PDF-2."):
         return "pdf", "application/pdf"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "audio", "audio/wav"
     if head.startswith(b"#!AMR"):
         return "audio", "audio/amr"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    if (head.startswith(b"ID3") and len(head) > 5 and head[3] in (2, 3, 4) and head[4] == 0) \
+            or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa"):
         return "audio", "audio/mpeg"
     if head[4:8] == b"ftyp" and head[8:11] in (b"M4A", b"m4a"):
         return "audio", "audio/mp4"
     return None
+
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+              "application/pdf": ".pdf", "audio/wav": ".wav", "audio/amr": ".amr", "audio/mpeg": ".mp3",
+              "audio/mp4": ".m4a"}
+ALSO_FINE = {".jpeg": "image/jpeg", ".jfif": "image/jpeg"}
+
+
+def _named_for(name: str, mime: str) -> str:
+    """The name with an extension that says what the content is: "x.html" holding MP3 bytes is
+    kept as "x.html.mp3", so no program ever opens it as a web page."""
+    stem, dot, ext = name.rpartition(".")
+    ext = "." + ext.lower() if dot else ""
+    if ext == EXTENSIONS[mime] or ALSO_FINE.get(ext) == mime:
+        return name
+    return (name + EXTENSIONS[mime])[-120:]
 
 
 def _clean_name(filename: str | None) -> str:
@@ -127,6 +144,9 @@ def store(session, root: Path, actor, stream, filename: str | None, token: str,
     if found is None:
         raise InvalidInput(N_("“%(name)s”不是照片、PDF 或录音文件，没有保存。"), field="photos", name=name)
     kind, mime = found
+    if kind == "pdf" and b"%%EOF" not in data[-2048:]:
+        raise InvalidInput(N_("“%(name)s”不是完整的 PDF 文件，没有保存。"), field="photos", name=name)
+    name = _named_for(name, mime)
     width = height = display = thumb = None
     if kind == "image":
         width, height, display, thumb = _image_variants(data)

@@ -20,7 +20,7 @@ from domain import attachments, numbering
 from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
-from domain.text import clean
+from domain.text import clean, small_int
 from models.complaint import Category, Complaint, ComplaintEvent
 
 
@@ -73,6 +73,7 @@ CUSTOMER_CLASSES = {"vip": N_("VIP"), "key": N_("重点客户"), "ordinary": N_(
 # Mainland mobile (11 digits, 1[3-9]…), landline with area code, or +country for foreign customers.
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+\d{6,15})$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 MAX_AMOUNT = Decimal("1000000000")  # 10 亿: anything above is a typing mistake
 CONTENT_MAX = 5000
 
@@ -121,14 +122,19 @@ def _amount(value, field_name):
     if value in (None, ""):
         return None
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
+        amount = Decimal(str(value).translate(FULL_WIDTH).replace(",", "").strip())
     except InvalidOperation:
         raise InvalidInput(N_("请填写金额数字，例如 128.50。"), field=field_name) from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise InvalidInput(N_("请填写金额数字，例如 128.50。"), field=field_name)
+    if amount < 0:
         raise InvalidInput(N_("金额不能是负数。"), field=field_name)
     if amount >= MAX_AMOUNT:
         raise InvalidInput(N_("金额太大了，请检查是否多输了数字。"), field=field_name)
-    return amount.quantize(Decimal("0.01"))
+    amount = amount.quantize(Decimal("0.01"))
+    if amount >= MAX_AMOUNT:  # 999999999.999 rounds up to the limit
+        raise InvalidInput(N_("金额太大了，请检查是否多输了数字。"), field=field_name)
+    return amount
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -268,14 +274,19 @@ def _extra(session, actor, extra: dict, problems: list) -> dict:
     out = {}
     for key, value in extra.items():
         try:
-            if key in EXTRA_TEXT:
+            if key == "customer_class":
+                if value not in (None, "") and value not in CUSTOMER_CLASSES:
+                    raise InvalidInput(N_("选项无效，请重新选择。"), field=key)
+                out[key] = value or None
+            elif key in EXTRA_TEXT:
                 out[key] = _text(value, key, EXTRA_TEXT[key])
             elif key in EXTRA_INT:
                 if value in (None, ""):
                     continue
-                if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
-                    value = int(value.strip())
-                if not (_small_int(value) or value == 0):
+                value = small_int(value)
+                if key in ("duplicate_of_id", "repeat_of_id") and value is None:
+                    raise InvalidInput(N_("找不到要关联的那条投诉，或者它不在您的查看范围内。"), field="link_id")
+                if value is None or value >= 2**31:
                     raise InvalidInput(N_("请填写一个合理的整数。"), field=key)
                 if key == "complained_unit_id":
                     unit = session.get(OrgUnit, value) if value else None

@@ -29,6 +29,8 @@ def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal
     if not amount.is_finite() or amount < 1 or amount >= Decimal("1000000000"):
         raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field="major_threshold")
     amount = amount.quantize(Decimal("0.01"))
+    if amount >= Decimal("1000000000"):
+        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field="major_threshold")
     before = major_threshold(session)
     row = session.get(Setting, MAJOR_THRESHOLD)
     if row is None:
@@ -38,3 +40,13 @@ def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{MAJOR_THRESHOLD}", ip=ip,
                  before=str(before), after=str(amount))
     return amount
+
+
+HEAD_APPROVAL_LIMIT = "head_approval_limit"
+
+
+def head_approval_limit(session) -> Decimal:
+    """Up to this amount a department head approves a minor/general complaint's resolution (§3)."""
+    from domain.workflow import DEFAULT_HEAD_APPROVAL_LIMIT
+    row = session.get(Setting, HEAD_APPROVAL_LIMIT)
+    return Decimal(row.value) if row is not None else DEFAULT_HEAD_APPROVAL_LIMIT

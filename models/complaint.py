@@ -44,6 +44,7 @@ class Complaint(db.Model):
         Index("ix_complaint_created", "created_at", "id"),
         # Queues: a department's open complaints by stage.
         Index("ix_complaint_responsible_stage", "responsible_unit_id", "stage", "created_at"),
+        Index("ix_complaint_first_responder_stage", "first_responder_id", "stage", "created_at"),
         Index("ix_complaint_category_created", "category_id", "created_at"),
         Index("ix_complaint_severity_created", "severity", "created_at"),
         # Registry search: exact phone, name and product by prefix (range scans on both databases).

@@ -9,7 +9,7 @@ from blueprints.admin.forms import (CategoryAddForm, CategoryRenameForm, EmptyFo
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
 from blueprints._web import client_ip
 from domain import accounts, orgtree, settings
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput, N_
 from domain.orgtree import KIND_LABELS, UnitKind
 from domain.roles import ROLE_LABELS, Role
 from models import db, utcnow
@@ -368,6 +368,8 @@ def add_category():
     if form.validate_on_submit():
         parent = get_or_none(Category, form.parent_id.data) if form.parent_id.data else None
         try:
+            if form.parent_id.data and parent is None:
+                raise InvalidInput(N_("请从列表中选择上级类别。"), field="parent_id")
             categories.add(db.session, current_user, form.name.data, parent)
         except DomainError as err:
             db.session.rollback()

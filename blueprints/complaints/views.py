@@ -10,18 +10,24 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from blueprints._web import MAX_ID, client_ip, fragment, render
+from blueprints._web import MAX_ID, client_ip, error_page, fragment, render, see_other
 from blueprints.complaints import bp
-from domain import attachments, privacy, registry
+from domain import attachments, privacy, registry, settings, workflow
+from domain.errors import DomainError
+from domain.roles import Role
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
 from domain.orgtree import tree
 from domain.scoping import complaint_or_none, covered_unit_ids, sees_everything
 from domain.severity import REASONS, SEVERITY_LABELS, Severity
 from domain.stages import STAGE_LABELS, Stage
+from domain.text import small_int
 from models import db, utcnow
 from models.attachment import Attachment
 from models.complaint import Category, Complaint
 from models.org import OrgUnit
+
+
+FILTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine")
 
 
 def _tz() -> ZoneInfo:
@@ -40,8 +46,8 @@ def _date_arg(name):
 
 
 def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    value = small_int(request.args.get(name, ""))
+    return value if value and value <= MAX_ID else None
 
 
 def _unit_options():
@@ -85,7 +91,7 @@ def index():
     if mine:
         f.first_responder_id = current_user.id
     page = registry.page(db.session, current_user, f, _tz(), request.args.get("after"))
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
     next_url = url_for("complaints.index", **args, after=page.next_cursor) if page.next_cursor else None
     units = {u.id: u.name for u in db.session.scalars(select(OrgUnit))}
     categories = {c.id: c.name for c in db.session.scalars(select(Category))}
@@ -134,6 +140,7 @@ def _record_context(complaint, revealed=False):
     threshold_reasons = [_(REASONS[r], threshold="") if r != "amount" else _("涉及金额达到重大投诉标准")
                          for r in complaint.severity_reasons or []]
     return dict(complaint=complaint, personal=privacy.shown(complaint, needs or revealed), can_reveal=not (needs or revealed),
+                actions=workflow.available(db.session, current_user, complaint), w=workflow,
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
 
@@ -180,3 +187,167 @@ def attachment(complaint_id, attachment_id, variant="original"):
     resp.headers["Cache-Control"] = "private, max-age=3600"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return resp
+
+
+# --- the closed loop: actions on the record page -------------------------------------------
+
+def _form_int(name):
+    value = small_int(request.form.get(name, ""))
+    return value if value and value <= MAX_ID else None
+
+
+def _form_date(name):
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def action_fields(complaint, action) -> dict:
+    """Form strings → the typed fields workflow.act expects."""
+    f = request.form
+    if action in ("dispatch", "reassign"):
+        return {"unit_id": _form_int("unit_id"), "investigator_id": _form_int("investigator_id"),
+                "category_id": _form_int("category_id"), "severity": f.get("severity") or None,
+                "comment": f.get("comment")}
+    if action == "not_responsible":
+        return {"valid": f.get("valid") != "0", "other_party": f.get("other_party"), "explanation": f.get("explanation")}
+    if action == "add_action":
+        return {"kind": f.get("kind"), "text": f.get("text"), "owner_unit_id": _form_int("owner_unit_id"),
+                "owner_name": f.get("owner_name"), "due": _form_date("due")}
+    if action == "log_contact":
+        return {"method": f.get("method"), "reached": f.get("reached") != "0", "note": f.get("note")}
+    if action == "propose":
+        return {"findings": f.get("findings"), "root_cause": f.get("root_cause"),
+                "cause_category": f.get("cause_category"), "kind": f.get("kind"), "amount": f.get("amount"),
+                "text": f.get("text"), "head_limit": settings.head_approval_limit(db.session)}
+    if action == "answer":
+        accepted = {"yes": True, "no": False}.get(f.get("accepted"))
+        return {"method": f.get("method"), "accepted": accepted, "note": f.get("note")}
+    if action == "verify":
+        return {"verdicts": {a.id: (f.get(f"verdict_{a.id}"), f.get(f"reason_{a.id}")) for a in complaint.actions}}
+    if action == "survey":
+        return {"score": small_int(f.get("score")), "comment": f.get("comment")}
+    if action == "mark_duplicate":
+        number = (f.get("duplicate_of") or "").strip().upper()
+        other = db.session.scalar(registry.visible_complaints(db.session, current_user)
+                                  .where(Complaint.number == number)) if number else None
+        return {"duplicate_of_id": other.id if other else None, "reason": f.get("reason")}
+    names = {"hand_back": ("reason",), "withdraw": ("reason",), "approve": ("comment",), "reject": ("comment",),
+             "reopen": ("comment",), "contact_failed": ("note",), "close": ("note",),
+             "answer_inquiry": ("method", "note"), "acknowledge": ("note",), "close_short": ("note",)}
+    return {name: f.get(name) for name in names.get(action, ())}
+
+
+def _action_form(complaint, action, status=200, errors=None, stale=None):
+    t = workflow.TRANSITIONS[action]
+    units = [(u.id, u.name) for u in db.session.scalars(select(OrgUnit).where(
+        OrgUnit.active.is_(True), OrgUnit.kind.in_(("department", "factory", "team", "branch", "store")))
+        .order_by(OrgUnit.kind, OrgUnit.id))]
+    handlers = []
+    if action in ("dispatch", "reassign"):
+        from models.user import User, UserRole
+        handlers = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
+                                      .join(UserRole).where(UserRole.role == Role.HANDLER, User.active.is_(True))
+                                      .order_by(OrgUnit.id, User.display_name)).all()
+    return fragment("complaints/_act.html", status=status, c=complaint, action=action, t=t, errors=errors or {},
+                    form=request.form if request.method == "POST" else {}, units=units, handlers=handlers,
+                    category_options=_category_options(), stale=stale, w=workflow,
+                    severity_options=list(SEVERITY_LABELS.items()))
+
+
+@bp.route("/<id:complaint_id>/actions")
+def action_menu(complaint_id):
+    complaint = _complaint_or_404(complaint_id)
+    return fragment("complaints/_actions.html", complaint=complaint,
+                    actions=workflow.available(db.session, current_user, complaint))
+
+
+@bp.route("/<id:complaint_id>/act/<action>", methods=["GET", "POST"])
+def take_action(complaint_id, action):
+    complaint = _complaint_or_404(complaint_id)
+    if action not in workflow.TRANSITIONS:
+        abort(404)
+    why = workflow.refusal(db.session, current_user, complaint, action)
+    if why:
+        return error_page(409 if request.method == "POST" else 403, _("不能操作"), _(why))
+    if request.method == "GET":
+        return _action_form(complaint, action)
+    version = small_int(request.form.get("version"))
+    try:
+        workflow.act(db.session, current_user, complaint, action, version=version if version is not None else -1,
+                     now=utcnow(), **action_fields(complaint, action))
+        db.session.commit()
+    except workflow.Stale as err:
+        db.session.rollback()
+        return _action_form(_complaint_or_404(complaint_id), action, 409, stale=err.events)
+    except DomainError as err:
+        db.session.rollback()
+        errors = {}
+        for problem in getattr(err, "problems", [err]):
+            errors.setdefault(problem.field or "", []).append(_(problem.message, **problem.params))
+        return _action_form(_complaint_or_404(complaint_id), action, 422, errors=errors)
+    except Exception as err:  # a lost race at commit: the other change won
+        db.session.rollback()
+        if workflow.conflict_message(err) is None:
+            raise
+        return _action_form(_complaint_or_404(complaint_id), action, 409,
+                            stale=_complaint_or_404(complaint_id).events[-3:])
+    return see_other(url_for("complaints.record", complaint_id=complaint.id),
+                     _("已完成：%(label)s", label=_(workflow.TRANSITIONS[action].label)))
+
+
+# --- approval cards (manager's phone, department heads) ------------------------------------
+
+def _card(c, status=200, **extra):
+    extra.setdefault("oob_count", None)
+    return fragment("complaints/_approval_card.html", status=status, c=c, w=workflow, **extra)
+
+
+@bp.route("/<id:complaint_id>/card")
+def card(complaint_id):
+    c = _complaint_or_404(complaint_id)
+    return _card(c, rejecting=request.args.get("reject") == "1")
+
+
+def _card_decision(complaint_id, action):
+    from domain import queues
+    c = _complaint_or_404(complaint_id)
+    fields = {"comment": request.form.get("comment")}
+    version = small_int(request.form.get("version"))
+    try:
+        workflow.act(db.session, current_user, c, action, version=-1 if version is None else version,
+                     now=utcnow(), **fields)
+        db.session.commit()
+    except workflow.Stale:
+        db.session.rollback()
+        c = _complaint_or_404(complaint_id)
+        return _card(c, 409, done=_("已由别人处理，现在是“%(stage)s”。", stage=stage_text(c.stage)),
+                     oob_count=queues.count_to_approve(db.session, current_user))
+    except DomainError as err:
+        db.session.rollback()
+        c = _complaint_or_404(complaint_id)
+        return _card(c, 422, message=_(err.message, **err.params), rejecting=action == "reject",
+                     comment=fields["comment"])
+    except Exception as err:
+        db.session.rollback()
+        if workflow.conflict_message(err) is None:
+            raise
+        c = _complaint_or_404(complaint_id)
+        return _card(c, 409, done=_(workflow.CONFLICT), oob_count=queues.count_to_approve(db.session, current_user))
+    done = _("已批准") if action == "approve" else _("已驳回，退回调查")
+    return _card(c, done=done, oob_count=queues.count_to_approve(db.session, current_user))
+
+
+@bp.route("/<id:complaint_id>/card/approve", methods=["POST"])
+def card_approve(complaint_id):
+    return _card_decision(complaint_id, "approve")
+
+
+@bp.route("/<id:complaint_id>/card/reject", methods=["POST"])
+def card_reject(complaint_id):
+    return _card_decision(complaint_id, "reject")
+
+
+def stage_text(stage):
+    return _(STAGE_LABELS[Stage(stage)]) if stage in {s.value for s in Stage} else stage

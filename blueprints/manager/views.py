@@ -1,7 +1,18 @@
+from flask_login import current_user
+
 from blueprints._web import render
 from blueprints.manager import bp
+from domain import queues, workflow
+from domain.stages import STAGE_LABELS, Stage
+from models import db
 
 
 @bp.route("/")
 def home():
-    return render("manager/home.html")
+    cards = queues.to_approve(db.session, current_user)
+    counts = queues.stage_counts(db.session)
+    open_stages = [(s, STAGE_LABELS[s], counts.get(s.value, 0)) for s in Stage if s is not Stage.CLOSED
+                   and counts.get(s.value, 0)]
+    return render("manager/home.html", cards=cards, total=counts.get(Stage.PENDING_APPROVAL, 0),
+                  open_total=sum(n for _s, _l, n in open_stages), open_stages=open_stages, w=workflow,
+                  decide=queues.to_decide(db.session, limit=10))

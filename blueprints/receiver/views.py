@@ -14,8 +14,9 @@ from blueprints._web import apply_domain_error, choices, fragment, render, see_o
 from blueprints.receiver import bp
 from blueprints.receiver.forms import MORE_FIELDS, IntakeForm
 from domain import attachments, intake, registry, settings
-from domain.errors import DomainError, InvalidInput, InvalidInputs
+from domain.errors import N_, DomainError, InvalidInput, InvalidInputs
 from domain.orgtree import tree
+from domain.text import small_int
 from domain.scoping import complaint_or_none, visible_complaints
 from domain.severity import REASONS, Flags, major_reasons
 from models import db, utcnow
@@ -67,8 +68,8 @@ def _page(form, status=200, file_errors=(), pending=None):
     more_open = form.more.data == "1" or any(form[name].errors for name in MORE_FIELDS)
     if more_open:
         form.more.data = "1"
-    recent = db.session.scalars(select(Complaint).where(Complaint.first_responder_id == current_user.id)
-                                .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(5)).all()
+    from domain import queues
+    recent = queues.my_follow_ups(db.session, current_user, limit=10)
     earlier = registry.earlier_by_phone(db.session, current_user, form.customer_phone.data) \
         if form.customer_phone.data else []
     return render("receiver/home.html", "receiver/_intake.html", status=status, form=form,
@@ -86,15 +87,18 @@ def home():
 def _intake_data(form) -> intake.IntakeData:
     extra = {name: form[name].data for name in MORE_FIELDS if name not in ("urgency", "demand_text", "amount_involved")}
     extra["product_name"] = form.product_name.data
-    link = form.link_id.data if form.link_kind.data in ("repeat", "duplicate") else None
-    if link:
+    if form.link_kind.data not in ("", None, "repeat", "duplicate"):
+        raise InvalidInput(N_("选项无效，请重新选择。"), field="link_kind")
+    if form.link_kind.data:
+        if not form.link_id.data:
+            raise InvalidInput(N_("请先选中是之前的哪一条投诉。"), field="link_kind")
         extra["repeat_of_id" if form.link_kind.data == "repeat" else "duplicate_of_id"] = \
-            int(link) if link.isdigit() and len(link) < 10 else -1
+            small_int(form.link_id.data) or -1
     category = form.category_id.data
     return intake.IntakeData(
         customer_name=form.customer_name.data, customer_phone=form.customer_phone.data,
         customer_email=form.customer_email.data, content=form.content.data,
-        category_id=int(category) if category and category.isdigit() and len(category) < 10 else None,
+        category_id=small_int(category),
         severity=form.severity.data or "", type=form.type.data or "complaint",
         channel=form.channel.data or "walk_in", demand=form.demand.data or None, demand_text=form.demand_text.data,
         amount_involved=form.amount_involved.data, amount_claimed=form.amount_claimed.data,
@@ -119,6 +123,11 @@ def submit():
     if earlier is not None and earlier.first_responder_id == current_user.id:
         # A double tap or a resubmission after a dropped connection: the complaint exists.
         return see_other(url_for("receiver.done", complaint_id=earlier.id))
+    if earlier is not None:
+        # Someone else's used form (a shared tablet): start a fresh one, keep what was typed.
+        form.token.data = token = uuid.uuid4().hex
+        form.form_errors.append(_("这个表单已经被别人提交过了。已为您换成新表单，请检查后再提交。"))
+        return _page(form, 422)
 
     pending = attachments.pending(db.session, token, current_user)
     file_errors = []

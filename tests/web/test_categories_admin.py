@@ -43,3 +43,11 @@ def test_only_admins_edit_categories(login_as):
     web = login_as("quality")
     assert web.get("/admin/categories").status_code == 403
     assert web.post(f"/admin/categories/{cat('异物').id}/deactivate").status_code == 403
+
+
+def test_an_unknown_parent_is_refused(login_as):
+    web = login_as("admin")
+    for parent in ("999", "abc", "-1", "²"):
+        resp = web.post("/admin/categories/add", {"add-name": "新类别", "add-parent_id": parent}, htmx=True)
+        assert resp.status_code == 422, parent
+    assert cat("新类别") is None

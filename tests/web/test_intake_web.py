@@ -267,3 +267,58 @@ def test_personal_data_is_masked_for_a_handler_and_the_reveal_is_logged(login_as
     assert "13812345678" not in str(event.detail)   # the log says who looked, not what they saw
     # The first responder sees it unmasked without a reveal.
     assert "13812345678" in web.get(f"/complaints/{complaint.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"category_id": "²"}, "请选择投诉类别。"),
+    ({"more": "1", "quantity": "²"}, "请填写一个合理的整数。"),
+    ({"more": "1", "complained_unit_id": "①"}, "请填写一个合理的整数。"),
+    ({"link_kind": "repeat", "link_id": "²"}, "不在您的查看范围内"),
+    ({"link_kind": "repeat"}, "请先选中是之前的哪一条投诉"),
+    ({"link_kind": "evil"}, "选项无效"),
+    ({"more": "1", "customer_class": "platinum"}, "选项无效"),
+    ({"more": "1", "urgency": "asap"}, "选项无效"),
+    ({"amount_claimed": "NaN"}, "请填写金额数字"),
+    ({"amount_claimed": "999999999.999"}, "金额太大了"),
+])
+def test_odd_numbers_and_choices_get_messages_not_errors(login_as, overrides, message):
+    web = login_as("receiver")
+    resp = submit(web, form(web, **overrides))
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and message in body
+    assert count() == 0
+
+
+def test_full_width_digits_and_browser_line_breaks_are_accepted(login_as):
+    web = login_as("receiver")
+    text = ("a" * 249 + "\r\n") * 20          # 5,000 characters as the browser counts them
+    assert submit(web, form(web, content=text, more="1", quantity="１２")).status_code == 204
+    complaint = db.session.scalar(select(Complaint))
+    assert complaint.quantity == 12 and len(complaint.content) == 4999  # the last break is trimmed
+
+
+def test_someone_elses_used_form_gets_a_fresh_token(login_as, app):
+    web = login_as("receiver")
+    data = form(web)
+    submit(web, dict(data))
+    other = Web(app.test_client())
+    other.login("xh_head")                       # same store, a shared tablet
+    resp = submit(other, {**data, "customer_name": "李先生"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "已为您换成新表单" in body and "李先生" in body
+    fresh = TOKEN_RE.search(body).group(1)
+    assert fresh != data["token"]
+    assert submit(other, {**data, "token": fresh, "customer_name": "李先生"}).status_code == 204
+    assert count() == 2
+
+
+def test_a_non_image_keeps_a_name_that_says_what_it_is(login_as):
+    web = login_as("receiver")
+    mp3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 100
+    assert submit(web, form(web, photos=[(io.BytesIO(mp3), "x.html")])).status_code == 204
+    att = db.session.scalar(select(Attachment))
+    assert att.name == "x.html.mp3" and att.mime == "audio/mpeg"
+    resp = submit(web, form(web, photos=[(io.BytesIO(b"ID3<html><script>alert(1)</script>"), "y.mp3")]))
+    assert resp.status_code == 422
+    resp = submit(web, form(web, photos=[(io.BytesIO(b"%PDF-junk"), "z.pdf")]))
+    assert resp.status_code == 422

@@ -131,3 +131,13 @@ def test_my_complaints_and_an_empty_registry(demo, login_as):
     web = login_as("receiver")
     page = web.get("/complaints/?mine=1").get_data(as_text=True)
     assert "我受理的投诉" in page and "还没有投诉" in page and "登记投诉" in page
+
+
+def test_odd_query_parameters_are_ignored_not_errors(filled, login_as):
+    web = login_as("quality")
+    for query in ("unit=²", "category=①", "_method=POST", "endpoint=x", "_external=1&_anchor=x"):
+        resp = web.get(f"/complaints/?{query}")
+        assert resp.status_code == 200, query
+        assert "_external" not in resp.get_data(as_text=True) and "endpoint=" not in resp.get_data(as_text=True)
+        assert web.get(f"/complaints/count?{query}").status_code == 200
+    assert web.get("/complaints/?q=a&q=%00").status_code == 400

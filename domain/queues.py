@@ -1,0 +1,78 @@
+"""Each role's work queue (SPEC §3, issue 5): one scoped, indexed query per queue, newest
+work first, and counts from the stage counters instead of scans."""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+
+from domain.roles import Role
+from domain.scoping import covered_unit_ids
+from domain.stages import Stage
+from models.complaint import Complaint, StageCount
+
+LIMIT = 50
+
+
+def _newest(query, limit=LIMIT):
+    return query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)
+
+
+def to_dispatch(session, limit=LIMIT):
+    return session.scalars(_newest(select(Complaint).where(Complaint.stage == Stage.NEW), limit)).all()
+
+
+def to_verify(session, limit=LIMIT):
+    return session.scalars(_newest(select(Complaint).where(Complaint.stage == Stage.VERIFYING), limit)).all()
+
+
+def to_decide(session, limit=LIMIT):
+    """Follow-ups where the customer was dissatisfied or could not be reached three times."""
+    return session.scalars(_newest(select(Complaint).where(
+        Complaint.stage == Stage.FOLLOW_UP,
+        or_(Complaint.satisfaction <= 2, Complaint.failed_contacts >= 3)), limit)).all()
+
+
+def department(session, user, limit=LIMIT):
+    """The handler's department queue: assigned to a unit they cover, still to be worked on."""
+    units = covered_unit_ids(session, user)
+    stages = (Stage.INVESTIGATING, Stage.PENDING_APPROVAL, Stage.EXECUTING)
+    query = select(Complaint).where(Complaint.stage.in_(stages))
+    if units is not None:
+        query = query.where(Complaint.responsible_unit_id.in_(units))
+    return session.scalars(_newest(query, limit)).all()
+
+
+def to_approve(session, user, limit=LIMIT):
+    """Proposals waiting for this user's approval: the manager sees all, a head the head-level
+    ones of their department."""
+    query = select(Complaint).where(Complaint.stage == Stage.PENDING_APPROVAL)
+    if not user.has_role(Role.MANAGER):
+        if not (user.has_role(Role.HANDLER) and user.is_head):
+            return []
+        units = covered_unit_ids(session, user)
+        query = query.where(Complaint.approval_level == "head", Complaint.responsible_unit_id.in_(units))
+    # Manager-level first (they wait for nobody else), then oldest first: first come, first served.
+    level_first = (Complaint.approval_level != "manager")
+    return session.scalars(query.order_by(level_first, Complaint.created_at, Complaint.id).limit(limit)).all()
+
+
+def count_to_approve(session, user) -> int:
+    if user.has_role(Role.MANAGER):
+        return stage_counts(session).get(Stage.PENDING_APPROVAL, 0)
+    return len(to_approve(session, user, limit=500))
+
+
+def my_follow_ups(session, user, limit=LIMIT):
+    """The first responder's complaints waiting for their follow-up call, oldest first."""
+    return session.scalars(select(Complaint).where(
+        Complaint.first_responder_id == user.id,
+        Complaint.stage.in_((Stage.FOLLOW_UP, Stage.EXECUTING)))
+        .order_by(Complaint.created_at, Complaint.id).limit(limit)).all()
+
+
+def my_open(session, user, limit=20):
+    return session.scalars(_newest(select(Complaint).where(
+        Complaint.first_responder_id == user.id, Complaint.stage != Stage.CLOSED), limit)).all()
+
+
+def stage_counts(session) -> dict[str, int]:
+    return {row.stage: row.n for row in session.scalars(select(StageCount))}
