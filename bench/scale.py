@@ -41,7 +41,9 @@ SEVERITIES = ["minor"] * 25 + ["general"] * 55 + ["serious"] * 15 + ["major"] * 
 COLUMNS = ["id", "number", "type", "channel", "formal", "stage", "version", "customer_name", "customer_phone",
            "customer_foreign", "product_name", "content", "demand", "category_id", "severity", "safety_flag",
            "media_flag", "sensitive_flag", "reputation_flag", "urgency", "sample_received", "receiving_unit_id",
-           "first_responder_id", "created_at", "updated_at"]
+           "first_responder_id", "created_at", "updated_at", "responsible_unit_id", "approval_level",
+           "proposal_kind", "proposal_amount", "proposal_text", "failed_contacts"]
+ASSIGNMENT_COLUMNS = ["complaint_id", "unit_id", "at"]
 
 
 def database_url(kind: str) -> str:
@@ -71,8 +73,9 @@ def ensure_pg_database(url: str) -> None:
     admin.dispose()
 
 
-def generate(n, units_users, categories, now, seed=7):
-    """Rows in created_at order, numbered per month like the real thing."""
+def generate(n, units_users, categories, now, departments, seed=7):
+    """Rows in created_at order, numbered per month like the real thing; every complaint past
+    `new` has a responsible department, pending ones a proposal."""
     rng = random.Random(seed)
     span = 425 * 86400
     moments = sorted(now - timedelta(seconds=rng.uniform(0, span)) for _ in range(n))
@@ -84,12 +87,17 @@ def generate(n, units_users, categories, now, seed=7):
         unit, user = rng.choice(units_users)
         product = rng.choice(PRODUCTS)
         severity = rng.choice(SEVERITIES)
-        yield (i, f"{period}-{serial[period]:04d}", "complaint", "walk_in", False, rng.choice(STAGES), 1,
+        stage = rng.choice(STAGES)
+        dept = rng.choice(departments) if stage != "new" else None
+        pending = stage == "pending_approval"
+        level = ("manager" if severity in ("major", "serious") or rng.random() < 0.5 else "head") if pending else None
+        yield (i, f"{period}-{serial[period]:04d}", "complaint", "walk_in", False, stage, 1,
                rng.choice(SURNAMES) + rng.choice(["女士", "先生"]),
                "1" + rng.choice("3456789") + f"{rng.randrange(10**9):09d}", False, product,
                f"{product}有问题，顾客要求处理（第 {i} 条）", "refund", rng.choice(categories), severity,
                severity == "major", False, False, False, "medium", False, unit, user,
-               at.replace(tzinfo=None), at.replace(tzinfo=None))
+               at.replace(tzinfo=None), at.replace(tzinfo=None), dept, level,
+               "refund" if pending else None, 128 if pending else None, "退款 128 元并致歉" if pending else None, 0)
     yield serial
 
 
@@ -105,8 +113,10 @@ def bulk_load(kind: str, n: int) -> None:
     receivers = db.session.execute(select(User.org_unit_id, User.id).join(UserRole)
                                    .where(UserRole.role == Role.RECEIVER.value)).all()
     categories = list(db.session.scalars(select(Category.id).where(Category.parent_id.is_not(None))))
+    from models.org import OrgUnit
+    departments = list(db.session.scalars(select(OrgUnit.id).where(OrgUnit.kind == "department")))
     now = datetime.now(timezone.utc) - timedelta(minutes=5)
-    rows = generate(n, [tuple(r) for r in receivers], categories, now)
+    rows = generate(n, [tuple(r) for r in receivers], categories, now, departments)
     started = time.perf_counter()
     serial = None
     raw = db.engine.raw_connection()
@@ -117,33 +127,43 @@ def bulk_load(kind: str, n: int) -> None:
             batch = []
             placeholders = ",".join("?" * len(COLUMNS))
             sql = f"INSERT INTO complaint ({','.join(COLUMNS)}) VALUES ({placeholders})"
-            ev_sql = "INSERT INTO complaint_event (complaint_id, at, actor_id, kind, to_stage) VALUES (?,?,?,?,?)"
+            ev_sql = "INSERT INTO complaint_event (complaint_id, at, actor_id, kind, to_stage, version) VALUES (?,?,?,?,?,1)"
+            as_sql = "INSERT INTO complaint_assignment (complaint_id, unit_id, at) VALUES (?,?,?)"
+
+            def flush(batch):
+                cur.executemany(sql, batch)
+                cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
+                cur.executemany(as_sql, [(r[0], r[25], r[23]) for r in batch if r[25]])
             for row in rows:
                 if isinstance(row, dict):
                     serial = row
                     break
                 batch.append(row)
                 if len(batch) == 50_000:
-                    cur.executemany(sql, batch)
-                    cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
+                    flush(batch)
                     batch = []
             if batch:
-                cur.executemany(sql, batch)
-                cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
+                flush(batch)
         else:
-            with cur.copy(f"COPY complaint ({','.join(COLUMNS)}) FROM STDIN") as copy, \
-                    io.StringIO() as _unused:
-                events = []
+            events, assigned = [], []
+            with cur.copy(f"COPY complaint ({','.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     if isinstance(row, dict):
                         serial = row
                         break
                     copy.write_row(row)
-                    events.append((row[0], row[23], row[22], "registered", "new"))
-            with cur.copy("COPY complaint_event (complaint_id, at, actor_id, kind, to_stage) FROM STDIN") as copy:
+                    events.append((row[0], row[23], row[22], "registered", "new", 1))
+                    if row[25]:
+                        assigned.append((row[0], row[25], row[23]))
+            with cur.copy("COPY complaint_event (complaint_id, at, actor_id, kind, to_stage, version) FROM STDIN") as copy:
                 for ev in events:
                     copy.write_row(ev)
+            with cur.copy("COPY complaint_assignment (complaint_id, unit_id, at) FROM STDIN") as copy:
+                for a in assigned:
+                    copy.write_row(a)
             cur.execute("SELECT setval(pg_get_serial_sequence('complaint', 'id'), (SELECT max(id) FROM complaint))")
+        cur.execute("DELETE FROM stage_count")
+        cur.execute("INSERT INTO stage_count (stage, n) SELECT stage, count(*) FROM complaint GROUP BY stage")
         for period, last in serial.items():
             cur.execute("INSERT INTO number_counter (period, last) VALUES (%s, %s)" if kind != "sqlite"
                         else "INSERT INTO number_counter (period, last) VALUES (?, ?)", (period, last))
@@ -233,6 +253,15 @@ def run(kind: str, rows: int, fresh: bool, n: int) -> list:
     print(f"  {kind}: {have:,} complaints")
 
     quality, clerk = Client(app, "quality"), Client(app, "receiver")
+    manager, head = Client(app, "manager"), Client(app, "prod_head")
+    with app.app_context():
+        pending = list(db.session.scalars(select(Complaint.id).where(Complaint.stage == "pending_approval")
+                                          .order_by(func.random()).limit(n + 20)))
+    pending_iter = iter(pending)
+
+    def approve_one():
+        return manager.timed("POST", f"/complaints/{next(pending_iter)}/card/approve", data={"version": "1"},
+                             headers={"HX-Request": "true"})
     rnd = random.Random(1)
     with app.app_context():
         from sqlalchemy import select as s
@@ -271,6 +300,11 @@ def run(kind: str, rows: int, fresh: bool, n: int) -> list:
         measure("record page (store clerk)", lambda: clerk.timed(
             "GET", f"/complaints/{rnd.choice(list(clerk_ids) or ids)}", ), n, expect=(200, 404)),
         measure("intake submit (POST → 204)", intake, n, expect=(204,)),
+        measure("queue: quality home (dispatch/verify/decide)", lambda: quality.timed("GET", "/quality/"), n),
+        measure("queue: department head home", lambda: head.timed("GET", "/handler/"), n),
+        measure("queue: receiver home (form + my follow-ups)", lambda: clerk.timed("GET", "/receiver/"), n),
+        measure("queue: manager approvals + counts", lambda: manager.timed("GET", "/manager/"), n),
+        measure("approve one (POST → card partial)", approve_one, n),
     ]
     with app.app_context():
         db.engine.dispose()

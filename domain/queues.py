@@ -9,7 +9,7 @@ from domain.scoping import covered_unit_ids
 from domain.stages import Stage
 from models.complaint import Complaint, StageCount
 
-LIMIT = 50
+LIMIT = 25
 
 
 def _newest(query, limit=LIMIT):

@@ -131,7 +131,7 @@ class Complaint(db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     findings: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
-    cause_category: Mapped[str | None] = mapped_column(String(8))           # 人/机/料/法/环/测
+    cause_category: Mapped[str | None] = mapped_column(String(12))          # 人/机/料/法/环/测
     proposal_kind: Mapped[str | None] = mapped_column(String(16))
     proposal_amount: Mapped[Decimal | None] = mapped_column(Money)
     proposal_text: Mapped[str | None] = mapped_column(Text)                 # what the customer is told
@@ -239,7 +239,7 @@ class CustomerContact(db.Model):
     method: Mapped[str] = mapped_column(String(12))             # phone / visit / email / message
     reached: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(Text)
-    purpose: Mapped[str] = mapped_column(String(12), default="investigation")  # investigation / follow_up
+    purpose: Mapped[str] = mapped_column(String(16), default="investigation")  # investigation / follow_up
 
     by: Mapped[User] = relationship()
 

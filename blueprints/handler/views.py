@@ -9,4 +9,4 @@ from models import db
 @bp.route("/")
 def home():
     return render("handler/home.html", rows=queues.department(db.session, current_user),
-                  cards=queues.to_approve(db.session, current_user), w=workflow)
+                  cards=queues.to_approve(db.session, current_user, limit=10), w=workflow)

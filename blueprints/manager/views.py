@@ -7,9 +7,12 @@ from domain.stages import STAGE_LABELS, Stage
 from models import db
 
 
+CARDS = 15  # a phone screenful or three; the rest are one tap away in the register
+
+
 @bp.route("/")
 def home():
-    cards = queues.to_approve(db.session, current_user)
+    cards = queues.to_approve(db.session, current_user, limit=CARDS)
     counts = queues.stage_counts(db.session)
     open_stages = [(s, STAGE_LABELS[s], counts.get(s.value, 0)) for s in Stage if s is not Stage.CLOSED
                    and counts.get(s.value, 0)]

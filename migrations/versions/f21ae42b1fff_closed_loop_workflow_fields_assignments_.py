@@ -70,7 +70,7 @@ def upgrade():
     sa.Column('method', sa.String(length=12), nullable=False),
     sa.Column('reached', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['user_account.id'], name=op.f('fk_customer_contact_by_id_user_account')),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_customer_contact_complaint_id_complaint')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_contact'))
@@ -102,7 +102,7 @@ def upgrade():
         batch_op.add_column(sa.Column('dispatched_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('findings', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('root_cause', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('cause_category', sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column('cause_category', sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column('proposal_kind', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('proposal_amount', sa.Numeric(precision=14, scale=2), nullable=True))
         batch_op.add_column(sa.Column('proposal_text', sa.Text(), nullable=True))

@@ -242,3 +242,14 @@ def test_two_approvals_at_once_one_wins(demo, app):
     db.session.expire_all()
     c = db.session.get(Complaint, ident)
     assert c.stage == "executing" and [e.kind for e in c.events].count("approve") == 1
+
+
+@pytest.mark.parametrize("cause", sorted(workflow.CAUSES))
+def test_every_cause_category_and_a_logged_contact_fit_the_columns(demo, cause):
+    c = new_complaint()
+    dispatch(c)
+    do("handler2", c, "log_contact", method="phone", reached=True, note="已致电顾客")
+    do("handler2", c, "propose", findings="查明", root_cause="原因", cause_category=cause, kind="apology",
+       text="致歉")
+    db.session.flush()
+    assert c.cause_category == cause and c.contacts[0].purpose == "investigation"

@@ -1,0 +1,138 @@
+"""The closed loop over HTTP: each role's forms, version checks, scope and the approval cards."""
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from models import db
+from models.complaint import Category, Complaint
+from models.org import OrgUnit
+from tests.conftest import Web
+
+
+def unit_id(name):
+    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == name))
+
+
+def register(web, **kw):
+    page = web.get("/receiver/").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    data = {"token": token, "customer_name": "王女士", "customer_phone": "13812345678", "content": "月饼里有头发",
+            "category_id": str(db.session.scalar(select(Category.id).where(Category.name == "异物"))),
+            "severity": "general", "type": "complaint", "channel": "walk_in", **kw}
+    assert web.post("/receiver/new", data, htmx=True, content_type="multipart/form-data").status_code == 204
+    return db.session.scalars(select(Complaint).order_by(Complaint.id.desc())).first()
+
+
+def step(web, c, action, **data):
+    db.session.refresh(c)
+    return web.post(f"/complaints/{c.id}/act/{action}", {"version": c.version, **data}, htmx=True)
+
+
+def as_user(app, username):
+    web = Web(app.test_client())
+    assert web.login(username).status_code == 303
+    return web
+
+
+def test_full_loop_through_the_screens(login_as, app):
+    clerk = login_as("receiver")
+    c = register(clerk)
+    quality, handler, head = as_user(app, "quality"), as_user(app, "handler2"), as_user(app, "prod_head")
+    assert c.number in quality.get("/quality/").get_data(as_text=True)       # to dispatch
+    form = quality.get(f"/complaints/{c.id}/act/dispatch", htmx=True).get_data(as_text=True)
+    assert 'name="unit_id"' in form and f'name="version" value="{c.version}"' in form
+    resp = step(quality, c, "dispatch", unit_id=unit_id("生产部"))
+    assert resp.status_code == 204 and resp.headers["HX-Redirect"] == f"/complaints/{c.id}"
+    assert c.number in handler.get("/handler/").get_data(as_text=True)        # the department's queue
+    # Only the actions this user may take now are offered.
+    record = handler.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert "/act/propose" in record and "/act/dispatch" not in record and "/act/approve" not in record
+    assert step(handler, c, "add_action", kind="corrective", text="培训",
+                due=(date.today() + timedelta(days=10)).isoformat()).status_code == 204
+    resp = step(handler, c, "propose", findings="查明", root_cause="发网破损", cause_category="man", kind="refund",
+                amount="", text="退款并致歉")
+    assert resp.status_code == 422 and "退款或赔偿请填写金额" in resp.get_data(as_text=True)
+    assert step(handler, c, "propose", findings="查明", root_cause="发网破损", cause_category="man", kind="refund",
+                amount="68", text="退款并致歉").status_code == 204
+    home = head.get("/handler/").get_data(as_text=True)
+    assert f'id="approval-{c.id}"' in home                                     # the head's approval card
+    db.session.refresh(c)
+    card = head.post(f"/complaints/{c.id}/card/approve", {"version": c.version}, htmx=True)
+    body = card.get_data(as_text=True)
+    assert card.status_code == 200 and "已批准" in body and 'id="approve-count"' in body and 'hx-swap-oob' in body
+    assert len(card.data) < 10_000
+    assert step(clerk, c, "answer", method="phone", accepted="yes").status_code == 204   # first responder answers
+    db.session.refresh(c)
+    action_id = c.actions[0].id
+    assert step(quality, c, "verify", **{f"verdict_{action_id}": "effective"}).status_code == 204
+    assert step(clerk, c, "survey", score="5", comment="满意").status_code == 204
+    db.session.refresh(c)
+    assert c.stage == "closed"
+    timeline = clerk.get(f"/complaints/{c.id}").get_data(as_text=True)
+    for label in ("核实并分派", "提交处理方案", "批准", "执行并答复顾客", "验证措施效果", "回访满意度"):
+        assert label in timeline
+
+
+def test_a_stale_form_answers_409_with_what_changed(login_as, app):
+    c = register(login_as("receiver"))
+    quality, manager = as_user(app, "quality"), as_user(app, "manager")
+    db.session.refresh(c)
+    old = c.version
+    assert step(quality, c, "dispatch", unit_id=unit_id("生产部")).status_code == 204
+    resp = manager.post(f"/complaints/{c.id}/act/reassign", {"version": old, "unit_id": unit_id("销售部")}, htmx=True)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code in (403, 409)
+    resp = manager.post(f"/complaints/{c.id}/act/withdraw", {"version": old, "reason": "撤诉"}, htmx=True)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "有人修改了这条投诉" in body and "核实并分派" in body
+    db.session.refresh(c)
+    assert c.stage == "investigating"
+
+
+def test_scope_and_roles_on_action_urls(login_as, app):
+    c = register(login_as("receiver"))
+    other_store, sales, handler = as_user(app, "pd_clerk"), as_user(app, "handler"), as_user(app, "handler2")
+    quality = as_user(app, "quality")
+    # Another store's clerk: the complaint does not exist for them.
+    assert other_store.get(f"/complaints/{c.id}/act/withdraw").status_code == 404
+    assert other_store.post(f"/complaints/{c.id}/act/withdraw", {"version": 1, "reason": "x"}).status_code == 404
+    assert other_store.post(f"/complaints/{c.id}/card/approve", {"version": 1}).status_code == 404
+    # A receiver cannot dispatch; a handler of another department sees nothing of it.
+    clerk = as_user(app, "receiver")
+    assert clerk.get(f"/complaints/{c.id}/act/dispatch").status_code == 403
+    assert step(quality, c, "dispatch", unit_id=unit_id("生产部")).status_code == 204
+    assert sales.get(f"/complaints/{c.id}").status_code == 404
+    assert sales.post(f"/complaints/{c.id}/act/propose", {"version": 2}).status_code == 404
+    step(as_user(app, "prod_head"), c, "propose", findings="查明", root_cause="原因", cause_category="man",
+         kind="apology", text="致歉")
+    db.session.refresh(c)
+    # A handler who is not a head cannot approve, not even through the card.
+    resp = handler.post(f"/complaints/{c.id}/card/approve", {"version": c.version}, htmx=True)
+    assert resp.status_code == 422 and "只有总经理或责任部门负责人可以审批" in resp.get_data(as_text=True)
+    db.session.refresh(c)
+    assert c.stage == "pending_approval"
+    assert clerk.get("/complaints/999999/act/dispatch").status_code == 404
+    assert quality.get(f"/complaints/{c.id}/act/nonsense").status_code == 404
+
+
+def test_manager_rejects_from_the_card_with_a_comment(login_as, app):
+    c = register(login_as("receiver"), severity="serious")
+    quality, handler, manager = as_user(app, "quality"), as_user(app, "handler2"), as_user(app, "manager")
+    step(quality, c, "dispatch", unit_id=unit_id("生产部"))
+    step(handler, c, "propose", findings="查明", root_cause="原因", cause_category="man", kind="compensation",
+         amount="300", text="赔偿 300 元")
+    home = manager.get("/manager/").get_data(as_text=True)
+    assert f'id="approval-{c.id}"' in home and "¥300.00" in home
+    form = manager.get(f"/complaints/{c.id}/card?reject=1", htmx=True).get_data(as_text=True)
+    assert 'name="comment"' in form
+    db.session.refresh(c)
+    resp = manager.post(f"/complaints/{c.id}/card/reject", {"version": c.version, "comment": ""}, htmx=True)
+    assert resp.status_code == 422 and "驳回时请写明原因" in resp.get_data(as_text=True)
+    resp = manager.post(f"/complaints/{c.id}/card/reject", {"version": c.version, "comment": "金额偏高"}, htmx=True)
+    assert resp.status_code == 200 and "已驳回" in resp.get_data(as_text=True)
+    db.session.refresh(c)
+    assert c.stage == "investigating"
+    # A second tap on a card already decided: a clear answer, nothing changes.
+    resp = manager.post(f"/complaints/{c.id}/card/approve", {"version": c.version - 1}, htmx=True)
+    assert resp.status_code == 409 and "已由别人处理" in resp.get_data(as_text=True)
