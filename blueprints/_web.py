@@ -257,6 +257,7 @@ def register_web(app) -> None:
             "severity_label": _severity_label,
             "event_label": _event_label,
             "waiting_for": _waiting_for,
+            "unread_notices": _unread_notices,
         }
 
     @app.template_filter("dt")
@@ -303,6 +304,18 @@ def _waiting_for(complaint):
                 return _("总经理")
             return _(t.who)
     return "—"
+
+
+def _unread_notices() -> int:
+    """Unread in-app notices of the current user (one indexed count, capped at 100)."""
+    if not current_user.is_authenticated or not current_user.roles & COMPLAINT_ROLES:
+        return 0
+    from sqlalchemy import func, select
+
+    from models.complaint import Notification
+    mine = select(Notification.id).where(Notification.user_id == current_user.id,
+                                         Notification.read_at.is_(None)).limit(100).subquery()
+    return db.session.scalar(select(func.count()).select_from(mine))
 
 
 def _nav_items():

@@ -20,24 +20,29 @@ def major_threshold(session) -> Decimal:
 
 
 def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal:
+    return _set_amount(session, actor, MAJOR_THRESHOLD, value, major_threshold(session), ip)
+
+
+def _set_amount(session, actor, key, value, before, ip) -> Decimal:
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        raise InvalidInput(N_("请填写金额数字，例如 50000。"), field="major_threshold") from None
+        raise InvalidInput(N_("请填写金额数字，例如 50000。"), field=key) from None
     if not amount.is_finite() or amount < 1 or amount >= Decimal("1000000000"):
-        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field="major_threshold")
+        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field=key)
     amount = amount.quantize(Decimal("0.01"))
     if amount >= Decimal("1000000000"):
-        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field="major_threshold")
-    before = major_threshold(session)
-    row = session.get(Setting, MAJOR_THRESHOLD)
+        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field=key)
+    if amount == before:
+        return amount
+    row = session.get(Setting, key)
     if row is None:
-        row = Setting(key=MAJOR_THRESHOLD)
+        row = Setting(key=key)
         session.add(row)
     row.value, row.updated_at, row.updated_by_id = str(amount), utcnow(), actor.id
-    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{MAJOR_THRESHOLD}", ip=ip,
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{key}", ip=ip,
                  before=str(before), after=str(amount))
     return amount
 
@@ -50,3 +55,7 @@ def head_approval_limit(session) -> Decimal:
     from domain.workflow import DEFAULT_HEAD_APPROVAL_LIMIT
     row = session.get(Setting, HEAD_APPROVAL_LIMIT)
     return Decimal(row.value) if row is not None else DEFAULT_HEAD_APPROVAL_LIMIT
+
+
+def set_head_approval_limit(session, actor, value, ip: str | None = None) -> Decimal:
+    return _set_amount(session, actor, HEAD_APPROVAL_LIMIT, value, head_approval_limit(session), ip)

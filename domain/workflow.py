@@ -374,7 +374,7 @@ def approval_level(c, head_limit: Decimal = DEFAULT_HEAD_APPROVAL_LIMIT) -> str:
 
 
 def _propose(session, actor, c, now, *, findings=None, root_cause=None, cause_category=None, kind=None,
-             amount=None, text=None, head_limit=DEFAULT_HEAD_APPROVAL_LIMIT, **_):
+             amount=None, text=None, **_):
     problems = []
     for name, fn in (("findings", lambda: _text(findings, "findings", 5000, message=N_("请写下调查结果。"))),
                      ("root_cause", lambda: _text(root_cause, "root_cause", 2000, message=N_("请写下原因分析。"))),
@@ -392,7 +392,8 @@ def _propose(session, actor, c, now, *, findings=None, root_cause=None, cause_ca
     if problems:
         from domain.errors import InvalidInputs
         raise InvalidInputs(problems)
-    c.approval_level = approval_level(c, head_limit)
+    from domain.settings import head_approval_limit
+    c.approval_level = approval_level(c, head_approval_limit(session))
     c.approved_by_id = c.approved_at = None
     approvers = _users_with(session, Role.MANAGER) if c.approval_level == "manager" else \
         _users_with(session, Role.HANDLER, c.responsible_unit_id, heads=True)

@@ -77,6 +77,8 @@ class UserSearchForm(FlaskForm):
 class SettingsForm(FlaskForm):
     major_threshold = StringField(_l("重大投诉金额标准（元）"), validators=[InputRequired(_l("请填写金额。"))],
                                   render_kw={"inputmode": "decimal", "maxlength": 16})
+    head_approval_limit = StringField(_l("部门负责人审批额度（元）"), validators=[InputRequired(_l("请填写金额。"))],
+                                      render_kw={"inputmode": "decimal", "maxlength": 16})
 
 
 class CategoryAddForm(FlaskForm):

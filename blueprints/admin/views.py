@@ -325,14 +325,21 @@ def audit_log():
 
 # --- settings ---------------------------------------------------------------------
 
+def _plain(amount) -> str:
+    text = f"{amount:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 def settings_page():
     form = SettingsForm()
     if request.method == "GET":
-        form.major_threshold.data = f"{settings.major_threshold(db.session):f}".rstrip("0").rstrip(".")
+        form.major_threshold.data = _plain(settings.major_threshold(db.session))
+        form.head_approval_limit.data = _plain(settings.head_approval_limit(db.session))
     elif form.validate_on_submit():
         try:
             settings.set_major_threshold(db.session, current_user, form.major_threshold.data, ip=client_ip())
+            settings.set_head_approval_limit(db.session, current_user, form.head_approval_limit.data, ip=client_ip())
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)

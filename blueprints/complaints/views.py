@@ -13,7 +13,7 @@ from sqlalchemy import select
 from blueprints._web import MAX_ID, client_ip, error_page, fragment, render, see_other
 from blueprints.complaints import bp
 from domain import attachments, privacy, registry, settings, workflow
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 from domain.roles import Role
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
 from domain.orgtree import tree
@@ -220,7 +220,7 @@ def action_fields(complaint, action) -> dict:
     if action == "propose":
         return {"findings": f.get("findings"), "root_cause": f.get("root_cause"),
                 "cause_category": f.get("cause_category"), "kind": f.get("kind"), "amount": f.get("amount"),
-                "text": f.get("text"), "head_limit": settings.head_approval_limit(db.session)}
+                "text": f.get("text")}
     if action == "answer":
         accepted = {"yes": True, "no": False}.get(f.get("accepted"))
         return {"method": f.get("method"), "accepted": accepted, "note": f.get("note")}
@@ -351,3 +351,34 @@ def card_reject(complaint_id):
 
 def stage_text(stage):
     return _(STAGE_LABELS[Stage(stage)]) if stage in {s.value for s in Stage} else stage
+
+
+# --- in-app notices ----------------------------------------------------------------------
+
+NOTICE_LABELS = {
+    "assigned": N_("分派给您的部门"), "to_approve": N_("等您审批"), "approved": N_("方案已批准"),
+    "rejected": N_("方案被驳回"), "handed_back": N_("部门退回，需重新分派"), "answer_not_accepted": N_("顾客不认可答复"),
+    "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
+    "major_registered": N_("新的重大投诉"),
+}
+
+
+def notice_label(kind):
+    if kind.startswith("stage:"):
+        return _("进展：%(stage)s", stage=stage_text(kind[6:]))
+    return _(NOTICE_LABELS[kind]) if kind in NOTICE_LABELS else kind
+
+
+@bp.route("/notices")
+def notices():
+    from models.complaint import Notification
+    rows = db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
+                              .order_by(Notification.id.desc()).limit(50)).all()
+    unread = [n for n in rows if n.read_at is None]
+    page = render("complaints/notices.html", rows=rows, unread={n.id for n in unread}, notice_label=notice_label)
+    if unread:
+        now = utcnow()
+        for n in unread:
+            n.read_at = now
+        db.session.commit()
+    return page

@@ -253,3 +253,32 @@ def test_every_cause_category_and_a_logged_contact_fit_the_columns(demo, cause):
        text="致歉")
     db.session.flush()
     assert c.cause_category == cause and c.contacts[0].purpose == "investigation"
+
+
+def test_the_head_approval_limit_is_an_admin_setting(demo):
+    from domain import settings
+    settings.set_head_approval_limit(db.session, user("admin"), "100")
+    c = new_complaint()
+    dispatch(c)
+    propose(c, amount="150")
+    assert c.approval_level == "manager"    # above the limit: the manager approves
+    d = new_complaint()
+    dispatch(d)
+    propose(d, amount="80")
+    assert d.approval_level == "head"
+    with pytest.raises(NotAllowed):
+        settings.set_head_approval_limit(db.session, user("quality"), "5000")
+
+
+def test_notices_page_lists_and_marks_read(demo, app):
+    from tests.conftest import Web
+    c = new_complaint()
+    dispatch(c)
+    db.session.commit()
+    web = Web(app.test_client())
+    web.login("receiver")
+    home = web.get("/receiver/").get_data(as_text=True)
+    assert 'class="bell-n">1<' in home
+    page = web.get("/complaints/notices").get_data(as_text=True)
+    assert c.number in page and "调查处理中" in page
+    assert 'class="bell-n"' not in web.get("/receiver/").get_data(as_text=True)

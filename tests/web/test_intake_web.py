@@ -185,7 +185,8 @@ def test_the_form_says_why_a_complaint_became_major_and_the_threshold_is_admin_e
     assert "将定为重大投诉" not in web.get("/receiver/new/severity?amount_claimed=8000", htmx=True).get_data(as_text=True)
     admin = Web(app.test_client())
     admin.login("admin")
-    assert admin.post("/admin/settings", {"major_threshold": "5000"}, htmx=True).status_code == 204
+    assert admin.post("/admin/settings", {"major_threshold": "5000", "head_approval_limit": "2000"},
+                      htmx=True).status_code == 204
     note = web.get("/receiver/new/severity?amount_claimed=8000", htmx=True).get_data(as_text=True)
     assert "将定为重大投诉" in note and "5,000" in note
     submit(web, form(web, amount_claimed="8000"))
