@@ -264,6 +264,12 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
     for c in session.scalars(select(Complaint).where(Complaint.stage == "follow_up", Complaint.spot_accepted.is_(True))):
         if (now - c.created_at).days > 5:
             do(c.first_responder.username, c, "survey", c.created_at + timedelta(days=3), score=rng.choice([4, 5, 5]))
+    # Notices older than a week have been read by now (the bell shows what is fresh).
+    from sqlalchemy import update as sql_update
+
+    from models.complaint import Notification
+    session.execute(sql_update(Notification).where(Notification.at < now - timedelta(days=7))
+                    .values(read_at=now))
     session.flush()
     from domain import queues
     return queues.stage_counts(session)

@@ -4,13 +4,13 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, request, send_file, url_for
+from flask import abort, current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from blueprints._web import MAX_ID, client_ip, error_page, fragment, render, see_other
+from blueprints._web import MAX_ID, client_ip, error_page, fragment, is_htmx, render, see_other
 from blueprints.complaints import bp
 from domain import attachments, privacy, registry, settings, workflow
 from domain.errors import N_, DomainError
@@ -250,10 +250,16 @@ def _action_form(complaint, action, status=200, errors=None, stale=None):
         handlers = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
                                       .join(UserRole).where(UserRole.role == Role.HANDLER, User.active.is_(True))
                                       .order_by(OrgUnit.id, User.display_name)).all()
-    return fragment("complaints/_act.html", status=status, c=complaint, action=action, t=t, errors=errors or {},
-                    form=request.form if request.method == "POST" else {}, units=units, handlers=handlers,
-                    category_options=_category_options(), stale=stale, w=workflow,
-                    severity_options=list(SEVERITY_LABELS.items()))
+    context = dict(c=complaint, action=action, t=t, errors=errors or {},
+                   form=request.form if request.method == "POST" else {}, units=units, handlers=handlers,
+                   category_options=_category_options(), stale=stale, w=workflow,
+                   severity_options=list(SEVERITY_LABELS.items()))
+    if is_htmx():
+        return fragment("complaints/_act.html", status=status, **context)
+    # Without HTMX (a new tab, no JavaScript): the record page with the form in place of the menu.
+    from markupsafe import Markup
+    panel = Markup(render_template("complaints/_act.html", **context))
+    return render("complaints/record.html", status=status, action_panel=panel, **_record_context(complaint))
 
 
 @bp.route("/<id:complaint_id>/actions")

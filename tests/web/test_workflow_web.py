@@ -136,3 +136,16 @@ def test_manager_rejects_from_the_card_with_a_comment(login_as, app):
     # A second tap on a card already decided: a clear answer, nothing changes.
     resp = manager.post(f"/complaints/{c.id}/card/approve", {"version": c.version - 1}, htmx=True)
     assert resp.status_code == 409 and "已由别人处理" in resp.get_data(as_text=True)
+
+
+def test_action_forms_work_without_htmx(login_as, app):
+    c = register(login_as("receiver"))
+    quality = as_user(app, "quality")
+    page = quality.get(f"/complaints/{c.id}/act/dispatch").get_data(as_text=True)
+    assert "<html" in page and 'name="unit_id"' in page and c.number in page   # the record page, form in place
+    db.session.refresh(c)
+    resp = quality.post(f"/complaints/{c.id}/act/dispatch", {"version": c.version, "unit_id": ""})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "<html" in body and "请选择责任部门" in body
+    resp = quality.post(f"/complaints/{c.id}/act/dispatch", {"version": c.version, "unit_id": unit_id("生产部")})
+    assert resp.status_code == 303 and resp.headers["Location"] == f"/complaints/{c.id}"
