@@ -473,18 +473,20 @@ def _survey(session, actor, c, now, *, score=None, comment=None, **_):
     session.add(CustomerContact(complaint_id=c.id, at=now, by_id=actor.id, method="phone", reached=True,
                                 note=c.satisfaction_comment, purpose="follow_up"))
     if score <= 2:
+        c.needs_decision = True
         notify(session, _users_with(session, Role.QUALITY) + _users_with(session, Role.MANAGER), c, "dissatisfied",
                now, actor)
         return S.FOLLOW_UP, {"score": score}, c.satisfaction_comment, None
     problem = closure_problem(c)
     if problem:
         raise InvalidInput(problem)
-    c.close_reason, c.closed_at = "resolved", now
+    c.close_reason, c.closed_at, c.needs_decision = "resolved", now, False
     return S.CLOSED, {"score": score}, c.satisfaction_comment, None
 
 
 def _contact_failed(session, actor, c, now, *, note=None, **_):
     c.failed_contacts += 1
+    c.needs_decision = c.needs_decision or c.failed_contacts >= FAILED_CONTACTS_TO_CLOSE
     session.add(CustomerContact(complaint_id=c.id, at=now, by_id=actor.id, method="phone", reached=False,
                                 note=_text(note, "note", required=False), purpose="follow_up"))
     return None, {"attempt": c.failed_contacts}, _text(note, "note", required=False), None
@@ -496,6 +498,7 @@ def _close(session, actor, c, now, *, note=None, **_):
     if problem:
         raise InvalidInput(problem)
     c.close_reason = "no_contact" if c.satisfaction is None else "decided"
+    c.needs_decision = False
     c.close_note, c.closed_at = note, now
     return S.CLOSED, {"reason": c.close_reason}, note, None
 
@@ -504,6 +507,8 @@ def _reopen(session, actor, c, now, *, comment=None, **_):
     comment = _text(comment, "comment", message=N_("请写明重新处理的原因。"))
     c.closed_at = c.close_reason = None
     c.satisfaction = None
+    c.needs_decision = False
+    c.failed_contacts = 0
     c.customer_accepted = None
     target = S.NEW if c.responsible_unit_id is None or c.type != COMPLAINT else S.INVESTIGATING
     notify(session, [c.investigator_id] + _users_with(session, Role.HANDLER, c.responsible_unit_id, heads=True)

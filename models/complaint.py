@@ -45,6 +45,8 @@ class Complaint(db.Model):
         # Queues: a department's open complaints by stage.
         Index("ix_complaint_responsible_stage", "responsible_unit_id", "stage", "created_at"),
         Index("ix_complaint_first_responder_stage", "first_responder_id", "stage", "created_at"),
+        Index("ix_complaint_stage_level", "stage", "approval_level", "created_at"),
+        Index("ix_complaint_needs_decision", "needs_decision", "created_at"),
         Index("ix_complaint_category_created", "category_id", "created_at"),
         Index("ix_complaint_severity_created", "severity", "created_at"),
         # Registry search: exact phone, name and product by prefix (range scans on both databases).
@@ -146,6 +148,8 @@ class Complaint(db.Model):
     satisfaction: Mapped[int | None] = mapped_column(Integer)               # 1–5
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     failed_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    # Follow-up went badly (dissatisfied, or three failed calls): quality/manager must decide.
+    needs_decision: Mapped[bool] = mapped_column(Boolean, default=False)
     close_reason: Mapped[str | None] = mapped_column(String(16))            # resolved/withdrawn/duplicate/no_contact/decided
     close_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -133,6 +133,13 @@ class Loop(RuleBasedStateMachine):
         assert kept == actual
 
     @invariant()
+    def decisions_are_flagged_exactly_when_due(self):
+        for c in db.session.scalars(select(Complaint)):
+            due = c.stage == Stage.FOLLOW_UP and (
+                (c.satisfaction is not None and c.satisfaction <= 2) or c.failed_contacts >= 3)
+            assert c.needs_decision == due, (c.number, c.stage, c.satisfaction, c.failed_contacts)
+
+    @invariant()
     def every_change_has_its_event(self):
         for c in db.session.scalars(select(Complaint)):
             assert c.stage in {s.value for s in Stage}
