@@ -119,7 +119,7 @@ def _text(value, field_name, limit, required=False, message=None, multiline=Fals
 
 
 def _amount(value, field_name):
-    if value in (None, ""):
+    if value is None or not str(value).strip():
         return None
     try:
         amount = Decimal(str(value).translate(FULL_WIDTH).replace(",", "").strip())

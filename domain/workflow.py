@@ -10,7 +10,7 @@ the CLI, demo data and tests call this; nothing else writes `Complaint.stage`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -352,6 +352,8 @@ def _add_action(session, actor, c, now, *, kind="corrective", text=None, owner_u
         raise InvalidInput(N_("请填写完成期限。"), field="due")
     if due < now.date():
         raise InvalidInput(N_("完成期限不能早于今天。"), field="due")
+    if due > now.date() + timedelta(days=3 * 366):
+        raise InvalidInput(N_("完成期限最远三年以内。"), field="due")
     action = CorrectiveAction(complaint=c, kind=kind, text=text, owner_unit_id=owner_unit_id or None,
                               owner_name=_text(owner_name, "owner_name", 60, required=False), due=due,
                               created_by_id=actor.id, created_at=now)
@@ -440,6 +442,9 @@ def _verify(session, actor, c, now, *, verdicts=None, **_):
             problems.append(InvalidInput(N_("请为每项措施选择验证结果。"), field=f"verdict_{a.id}"))
             continue
         reason = clean(reason or "", multiline=True)
+        if len(reason) > 500:
+            problems.append(InvalidInput(N_("最多 %(max)d 个字。"), field=f"reason_{a.id}", max=500))
+            continue
         if verdict != "effective" and not reason:
             problems.append(InvalidInput(N_("无效或免验证时请写明原因。"), field=f"reason_{a.id}"))
             continue
@@ -523,8 +528,10 @@ def _withdraw(session, actor, c, now, *, reason=None, **_):
 
 
 def _mark_duplicate(session, actor, c, now, *, duplicate_of_id=None, reason=None, **_):
+    if duplicate_of_id == c.id:
+        raise InvalidInput(N_("不能标成与自己重复，请填写原投诉的编号。"), field="duplicate_of")
     other = complaint_or_none(session, actor, duplicate_of_id) if isinstance(duplicate_of_id, int) else None
-    if other is None or other.id == c.id:
+    if other is None:
         raise InvalidInput(N_("请填写原投诉的编号。"), field="duplicate_of")
     c.duplicate_of_id = other.id
     c.close_reason, c.closed_at = "duplicate", now

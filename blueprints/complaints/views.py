@@ -192,8 +192,12 @@ def attachment(complaint_id, attachment_id, variant="original"):
 # --- the closed loop: actions on the record page -------------------------------------------
 
 def _form_int(name):
-    value = small_int(request.form.get(name, ""))
-    return value if value and value <= MAX_ID else None
+    """None when left empty; -1 (which the domain refuses with a message) when not a valid id."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    value = small_int(raw)
+    return value if value and value <= MAX_ID else -1
 
 
 def _form_date(name):
@@ -313,6 +317,8 @@ def _card(c, status=200, **extra):
 @bp.route("/<id:complaint_id>/card")
 def card(complaint_id):
     c = _complaint_or_404(complaint_id)
+    if c.stage != Stage.PENDING_APPROVAL:
+        return _card(c, 409, done=_("现在是“%(stage)s”，不需要审批。", stage=stage_text(c.stage)))
     return _card(c, rejecting=request.args.get("reject") == "1")
 
 
@@ -321,6 +327,11 @@ def _card_decision(complaint_id, action):
     c = _complaint_or_404(complaint_id)
     fields = {"comment": request.form.get("comment")}
     version = small_int(request.form.get("version"))
+    if version is None:
+        return _card(c, 422, message=_("页面已过期或不完整，请刷新后再操作。"))
+    if c.stage != Stage.PENDING_APPROVAL:
+        return _card(c, 409, done=_("已由别人处理，现在是“%(stage)s”。", stage=stage_text(c.stage)),
+                     oob_count=queues.count_to_approve(db.session, current_user))
     try:
         workflow.act(db.session, current_user, c, action, version=-1 if version is None else version,
                      now=utcnow(), **fields)

@@ -149,3 +149,41 @@ def test_action_forms_work_without_htmx(login_as, app):
     assert resp.status_code == 422 and "<html" in body and "请选择责任部门" in body
     resp = quality.post(f"/complaints/{c.id}/act/dispatch", {"version": c.version, "unit_id": unit_id("生产部")})
     assert resp.status_code == 303 and resp.headers["Location"] == f"/complaints/{c.id}"
+
+
+def test_sweep_findings_get_clear_answers(login_as, app):
+    c = register(login_as("receiver"))
+    quality, manager = as_user(app, "quality"), as_user(app, "manager")
+    # A card for a complaint that is not waiting for approval: a message, not an error.
+    resp = manager.get(f"/complaints/{c.id}/card", htmx=True)
+    assert resp.status_code == 409 and "不需要审批" in resp.get_data(as_text=True)
+    resp = manager.post(f"/complaints/{c.id}/card/approve", {"version": 1}, htmx=True)
+    assert resp.status_code == 409
+    resp = manager.post(f"/complaints/{c.id}/card/approve", {"version": "abc"}, htmx=True)
+    assert resp.status_code == 422 and "请刷新" in resp.get_data(as_text=True)
+    # Malformed optional ids are refused, not dropped.
+    resp = step(quality, c, "dispatch", unit_id=unit_id("生产部"), investigator_id="abc")
+    assert resp.status_code == 422 and "调查人须是该部门的处理人" in resp.get_data(as_text=True)
+    resp = step(quality, c, "dispatch", unit_id=unit_id("生产部"), category_id="²")
+    assert resp.status_code == 422 and "请选择投诉类别" in resp.get_data(as_text=True)
+    # A form from the future (version ahead) says so.
+    db.session.refresh(c)
+    resp = quality.post(f"/complaints/{c.id}/act/withdraw", {"version": c.version + 5, "reason": "x"}, htmx=True)
+    assert resp.status_code == 409 and "有人修改了这条投诉" in resp.get_data(as_text=True)
+    resp = step(quality, c, "mark_duplicate", duplicate_of=c.number)
+    assert resp.status_code == 422 and "不能标成与自己重复" in resp.get_data(as_text=True)
+    step(quality, c, "dispatch", unit_id=unit_id("生产部"))
+    handler = as_user(app, "handler2")
+    resp = step(handler, c, "add_action", kind="corrective", text="培训", owner_name="名" * 61,
+                due=(date.today() + timedelta(days=5)).isoformat())
+    assert resp.status_code == 422 and "最多 60 个字" in resp.get_data(as_text=True)
+    resp = step(handler, c, "add_action", kind="corrective", text="培训", due="9999-12-31")
+    assert resp.status_code == 422 and "三年以内" in resp.get_data(as_text=True)
+    step(handler, c, "add_action", kind="corrective", text="培训", due=(date.today() + timedelta(days=5)).isoformat())
+    step(handler, c, "propose", findings="查明", root_cause="原因", cause_category="man", kind="apology",
+         amount="  ", text="致歉")
+    step(as_user(app, "prod_head"), c, "approve")
+    step(handler, c, "answer", method="phone", accepted="yes")
+    db.session.refresh(c)
+    resp = step(quality, c, "verify", **{f"verdict_{c.actions[0].id}": "waived", f"reason_{c.actions[0].id}": "长" * 501})
+    assert resp.status_code == 422 and "最多 500 个字" in resp.get_data(as_text=True)
