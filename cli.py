@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_revision)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(calendar_import)
 
 
 def alembic_config():
@@ -107,3 +108,22 @@ def create_user(username, display_name, roles, unit_name, company, head, locale,
         raise click.ClickException(_explain(err)) from None
     session.commit()
     click.echo(f"已创建用户 {user.username}（{unit.name}）。")
+
+
+@click.command("calendar-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def calendar_import(path):
+    """Import a year's official holiday arrangement (CSV: date,holiday|workday,name) for a year
+    the chinese-calendar package does not cover yet."""
+    from domain import calendar
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException("文件须是 UTF-8 编码的 CSV。") from None
+    try:
+        year, days = calendar.import_arrangement(db.session, None, text)
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(_explain(err)) from None
+    db.session.commit()
+    click.echo(f"已导入 {year} 年的节假日安排：{days} 天。")

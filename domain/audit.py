@@ -20,6 +20,7 @@ PII_REVEALED = "pii_revealed"
 SETTING_CHANGED = "setting_changed"
 FILE_REJECTED = "file_rejected"
 CATEGORY_CHANGED = "category_changed"
+CALENDAR_CHANGED = "calendar_changed"
 
 
 def record(session, kind: str, *, actor_id: int | None = None, target: str | None = None,

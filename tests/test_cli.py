@@ -44,3 +44,19 @@ def test_create_user_on_an_empty_database_creates_the_company(app):
                          env={"KESU_NEW_PASSWORD": "123"})
     assert weak.exit_code != 0 and "密码" in weak.output
     assert db.session.scalar(select(func.count()).select_from(OrgUnit)) == 1
+
+
+def test_calendar_import_command(app, tmp_path):
+    from datetime import date
+
+    from models import db
+    from models.calendar import CalendarDay
+    good = tmp_path / "2027.csv"
+    good.write_text("\ufeffdate,kind,name\n2027-10-01,放假,国庆节\n2027-09-26,上班,调休上班\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["calendar-import", str(good)])
+    assert result.exit_code == 0 and "2027" in result.output
+    assert db.session.get(CalendarDay, date(2027, 9, 26)).workday is True
+    bad = tmp_path / "bad.csv"
+    bad.write_text("2027-10-01,vacation\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["calendar-import", str(bad)])
+    assert result.exit_code != 0 and "第 1 行" in result.output

@@ -29,7 +29,13 @@ def home():
         "locked": db.session.scalar(select(func.count()).select_from(User)
                                     .where(User.locked_until > utcnow())),
     }
-    return render("admin/home.html", counts=counts)
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    from domain import calendar
+    today = utcnow().astimezone(ZoneInfo(current_app.config["COMPANY_TZ"])).date()
+    return render("admin/home.html", counts=counts, missing_years=calendar.uncovered_years(db.session, today))
 
 
 # --- organisation tree ----------------------------------------------------------
@@ -407,3 +413,78 @@ def change_category(category_id, action):
         return _categories_page(422, error=_(err.message, **err.params), error_id=category.id)
     db.session.commit()
     return see_other(url_for("admin.categories_page"), _("已保存。"))
+
+
+# --- working calendar -----------------------------------------------------------------
+
+def _calendar_page(status=200, error=None, override_error=None):
+    from datetime import date as date_cls
+
+    from domain import calendar
+    from models.calendar import CalendarDay
+    from zoneinfo import ZoneInfo
+    from flask import current_app
+    today = utcnow().astimezone(ZoneInfo(current_app.config["COMPANY_TZ"])).date()
+    years = []
+    for year in range(today.year, today.year + 2):
+        imported = db.session.scalar(select(func.count()).select_from(CalendarDay).where(
+            CalendarDay.source == "import", CalendarDay.day >= date_cls(year, 1, 1),
+            CalendarDay.day <= date_cls(year, 12, 31)))
+        years.append((year, calendar.package_covers(year), imported))
+    overrides = db.session.scalars(select(CalendarDay).where(CalendarDay.source == "admin")
+                                   .order_by(CalendarDay.day.desc()).limit(100)).all()
+    return render("admin/calendar.html", status=status, years=years, overrides=overrides, error=error,
+                  override_error=override_error, action=EmptyForm(),
+                  missing=calendar.uncovered_years(db.session, today))
+
+
+@bp.route("/calendar")
+def calendar_page():
+    return _calendar_page()
+
+
+@bp.route("/calendar/import", methods=["POST"])
+def calendar_import():
+    from domain import calendar
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _calendar_page(400)
+    upload = request.files.get("file")
+    data = upload.stream.read(100_001) if upload else b""
+    if not data:
+        return _calendar_page(422, error=_("请选择要导入的 CSV 文件。"))
+    if len(data) > 100_000:
+        return _calendar_page(422, error=_("文件太大：一年的安排只有几十行。"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _calendar_page(422, error=_("文件须是 UTF-8 编码的 CSV（Excel 另存为“CSV UTF-8”）。"))
+    try:
+        year, days = calendar.import_arrangement(db.session, current_user, text)
+    except DomainError as err:
+        db.session.rollback()
+        return _calendar_page(422, error=_(err.message, **err.params))
+    db.session.commit()
+    return see_other(url_for("admin.calendar_page"), _("已导入 %(year)d 年的节假日安排：%(n)d 天。", year=year, n=days))
+
+
+@bp.route("/calendar/override", methods=["POST"])
+def calendar_override():
+    from datetime import date as date_cls
+
+    from domain import calendar
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _calendar_page(400)
+    try:
+        day = date_cls.fromisoformat(request.form.get("day", "").strip())
+    except ValueError:
+        return _calendar_page(422, override_error=_("日期格式不对，例如 2027-01-15。"))
+    if not date_cls(2000, 1, 1) <= day <= date_cls(2100, 1, 1):
+        return _calendar_page(422, override_error=_("日期格式不对，例如 2027-01-15。"))
+    kind = request.form.get("kind")
+    if kind not in ("holiday", "workday"):
+        return _calendar_page(422, override_error=_("请选择放假或上班。"))
+    calendar.set_override(db.session, current_user, day, kind == "workday", request.form.get("name"))
+    db.session.commit()
+    return see_other(url_for("admin.calendar_page"), _("已保存。"))

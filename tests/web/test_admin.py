@@ -209,3 +209,31 @@ def test_invisible_names_and_unknown_roles_are_refused_in_chinese(login_as):
     assert resp.status_code == 422 and "选项无效" in resp.get_data(as_text=True)
     long_query = web.get("/admin/users?q=" + "张" * 10_000)
     assert long_query.status_code == 200 and "没有符合条件的用户" in long_query.get_data(as_text=True)
+
+
+def test_admin_imports_a_holiday_year_and_sets_a_company_day(login_as):
+    import io
+    from datetime import date
+
+    from models.calendar import CalendarDay
+    web = login_as("admin")
+    home = web.get("/admin/").get_data(as_text=True)
+    assert "年的节假日安排还没有导入" in home and "2027" in home
+    page = web.get("/admin/calendar").get_data(as_text=True)
+    assert "未导入" in page
+    csv_bytes = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,调休上班\n".encode()
+    resp = web.post("/admin/calendar/import", {"file": (io.BytesIO(csv_bytes), "2027.csv")},
+                    content_type="multipart/form-data")
+    assert resp.status_code == 303
+    assert db.session.get(CalendarDay, date(2027, 2, 20)).workday is True
+    home = web.get("/admin/").get_data(as_text=True)
+    assert "还没有导入" not in home or "2027" not in home.split("还没有导入")[0][-40:]
+    resp = web.post("/admin/calendar/import", {"file": (io.BytesIO(b"\xff\xfe\x00bad"), "x.csv")},
+                    content_type="multipart/form-data")
+    assert resp.status_code == 422 and "UTF-8" in resp.get_data(as_text=True)
+    resp = web.post("/admin/calendar/import", {"file": (io.BytesIO(b"2027-01-01,vacation\n"), "x.csv")},
+                    content_type="multipart/form-data")
+    assert resp.status_code == 422 and "第 1 行" in resp.get_data(as_text=True)
+    assert web.post("/admin/calendar/override", {"day": "2026-12-31", "kind": "holiday", "name": "<b>年会</b>"}).status_code == 303
+    assert "&lt;b&gt;年会&lt;/b&gt;" in web.get("/admin/calendar").get_data(as_text=True)
+    assert web.post("/admin/calendar/override", {"day": "31/12", "kind": "holiday"}).status_code == 422
