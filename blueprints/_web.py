@@ -258,6 +258,7 @@ def register_web(app) -> None:
             "event_label": _event_label,
             "waiting_for": _waiting_for,
             "unread_notices": _unread_notices,
+            "clock_label": _clock_label,
         }
 
     @app.template_filter("dt")
@@ -304,6 +305,14 @@ def _waiting_for(complaint):
                 return _("总经理")
             return _(t.who)
     return "—"
+
+
+def _clock_label(kind):
+    from domain.sla import CLOCK_LABELS, ClockKind
+    try:
+        return _(CLOCK_LABELS[ClockKind(kind)])
+    except ValueError:
+        return kind
 
 
 def _unread_notices() -> int:

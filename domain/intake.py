@@ -238,6 +238,8 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     first.version = 1
     from domain.workflow import _users_with, bump_stage_count, notify
     bump_stage_count(session, None, complaint.stage)
+    from domain import clocks
+    clocks.on_event(session, complaint, "settled_on_the_spot" if on_the_spot else "registered", now)
     if severity is Severity.MAJOR:
         # §2: major complaints notify the manager at once.
         notify(session, _users_with(session, Role.MANAGER), complaint, "major_registered", now, actor)

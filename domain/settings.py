@@ -59,3 +59,18 @@ def head_approval_limit(session) -> Decimal:
 
 def set_head_approval_limit(session, actor, value, ip: str | None = None) -> Decimal:
     return _set_amount(session, actor, HEAD_APPROVAL_LIMIT, value, head_approval_limit(session), ip)
+
+
+SLA_PRESET = "sla_preset"
+
+
+def company_tz():
+    """The company's time zone: KESU_COMPANY_TZ (the same variable the app's config reads)."""
+    import os
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(os.environ.get("KESU_COMPANY_TZ", "Asia/Shanghai"))
+
+
+def sla_preset(session) -> str:
+    row = session.get(Setting, SLA_PRESET)
+    return row.value if row is not None else "generic"

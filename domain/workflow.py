@@ -266,6 +266,16 @@ def act(session, actor, complaint, action: str, *, version: int, now: datetime, 
                                changes=changes or None, comment=comment, version=complaint.version))
     if complaint.stage != before:
         notify(session, [complaint.first_responder_id], complaint, "stage:" + complaint.stage, now, actor)
+    from domain import clocks
+    if complaint.stage == S.CLOSED and before != S.CLOSED:
+        clocks.on_event(session, complaint, "closed", now)
+    elif action == "answer":
+        if complaint.customer_accepted:
+            clocks.on_event(session, complaint, "answer:accepted", now)
+    elif action == "survey" and complaint.stage == S.FOLLOW_UP:
+        clocks.on_event(session, complaint, "survey", now)
+    else:
+        clocks.on_event(session, complaint, action, now)
     return complaint
 
 

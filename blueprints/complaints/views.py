@@ -135,12 +135,31 @@ def _linked(complaint):
     return out
 
 
+def _clocks(complaint):
+    from domain import clocks as sla_clocks
+    from domain.calendar import UNIT_LABELS, Unit
+    from models.sla import SlaClock
+    rows = db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == complaint.id)
+                              .order_by(SlaClock.started_at, SlaClock.id)).all()
+    levels = {ident: level for ident, (level, _c) in sla_clocks.badges(db.session, [complaint.id], utcnow()).items()}
+    now = utcnow()
+    out = []
+    for clock in rows:
+        if clock.stopped_at is None:
+            state = "overdue" if now >= clock.deadline else ("amber" if now >= clock.warn_at else "green")
+        else:
+            state = "late" if clock.stopped_at > clock.deadline else "done"
+        out.append((clock, state, f"{clock.amount.normalize():f} {_(UNIT_LABELS[Unit(clock.unit)])}"))
+    return out
+
+
 def _record_context(complaint, revealed=False):
     needs = privacy.needs_personal_data(db.session, current_user, complaint)
     threshold_reasons = [_(REASONS[r], threshold="") if r != "amount" else _("涉及金额达到重大投诉标准")
                          for r in complaint.severity_reasons or []]
     return dict(complaint=complaint, personal=privacy.shown(complaint, needs or revealed), can_reveal=not (needs or revealed),
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
+                clocks=_clocks(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
 

@@ -2,11 +2,12 @@ from flask_login import current_user
 
 from blueprints._web import render
 from blueprints.handler import bp
-from domain import queues, workflow
-from models import db
+from domain import clocks, queues, workflow
+from models import db, utcnow
 
 
 @bp.route("/")
 def home():
-    return render("handler/home.html", rows=queues.department(db.session, current_user),
-                  cards=queues.to_approve(db.session, current_user, limit=10), w=workflow)
+    rows = queues.department(db.session, current_user)
+    return render("handler/home.html", rows=rows, cards=queues.to_approve(db.session, current_user, limit=10),
+                  w=workflow, badges=clocks.badges(db.session, [c.id for c in rows], utcnow()))

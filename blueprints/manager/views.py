@@ -2,9 +2,9 @@ from flask_login import current_user
 
 from blueprints._web import render
 from blueprints.manager import bp
-from domain import queues, workflow
+from domain import clocks, queues, workflow
 from domain.stages import STAGE_LABELS, Stage
-from models import db
+from models import db, utcnow
 
 
 CARDS = 15  # a phone screenful or three; the rest are one tap away in the register
@@ -13,9 +13,10 @@ CARDS = 15  # a phone screenful or three; the rest are one tap away in the regis
 @bp.route("/")
 def home():
     cards = queues.to_approve(db.session, current_user, limit=CARDS)
+    decide = queues.to_decide(db.session, limit=10)
     counts = queues.stage_counts(db.session)
     open_stages = [(s, STAGE_LABELS[s], counts.get(s.value, 0)) for s in Stage if s is not Stage.CLOSED
                    and counts.get(s.value, 0)]
     return render("manager/home.html", cards=cards, total=counts.get(Stage.PENDING_APPROVAL, 0),
                   open_total=sum(n for _s, _l, n in open_stages), open_stages=open_stages, w=workflow,
-                  decide=queues.to_decide(db.session, limit=10))
+                  decide=decide, badges=clocks.badges(db.session, [c.id for c in decide], utcnow()))

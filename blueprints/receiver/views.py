@@ -13,7 +13,7 @@ from sqlalchemy import select
 from blueprints._web import apply_domain_error, choices, fragment, render, see_other
 from blueprints.receiver import bp
 from blueprints.receiver.forms import MORE_FIELDS, IntakeForm
-from domain import attachments, intake, registry, settings
+from domain import attachments, clocks, intake, registry, settings
 from domain.errors import N_, DomainError, InvalidInput, InvalidInputs
 from domain.orgtree import tree
 from domain.text import small_int
@@ -76,7 +76,8 @@ def _page(form, status=200, file_errors=(), pending=None):
                   groups=category_groups(), more_open=more_open, file_errors=list(file_errors),
                   pending=pending if pending is not None else attachments.pending(db.session, form.token.data, current_user),
                   recent=recent, earlier=earlier, severity_note=_severity_note(form),
-                  max_files=attachments.MAX_FILES)
+                  max_files=attachments.MAX_FILES,
+                  badges=clocks.badges(db.session, [c.id for c in recent], utcnow()))
 
 
 @bp.route("/")

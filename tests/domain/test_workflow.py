@@ -282,3 +282,36 @@ def test_notices_page_lists_and_marks_read(demo, app):
     page = web.get("/complaints/notices").get_data(as_text=True)
     assert c.number in page and "调查处理中" in page
     assert 'class="bell-n"' not in web.get("/receiver/").get_data(as_text=True)
+
+
+def test_clocks_start_and_stop_with_the_loop(demo):
+    from models.sla import SlaClock
+
+    def running(c):
+        return sorted(k.kind for k in db.session.scalars(select(SlaClock).where(
+            SlaClock.complaint_id == c.id, SlaClock.stopped_at.is_(None))))
+    c = new_complaint()
+    assert running(c) == ["answer", "close", "dispatch", "first_contact"]
+    answer = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "answer"))
+    assert (answer.amount, answer.unit, answer.preset) == (5, "working_days", "generic") and answer.source
+    # Registered Monday 2026-11-23 11:00 Beijing time: 5 working days → Monday 11-30, 11:00.
+    assert answer.deadline == datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
+    dispatch(c)
+    assert running(c) == ["answer", "close", "first_contact", "initial_cause", "proposal"]
+    do("handler2", c, "log_contact", method="phone", reached=True)
+    propose(c)
+    assert running(c) == ["answer", "approval", "close"]
+    do("prod_head", c, "approve")
+    do("handler2", c, "answer", method="phone", accepted=True)
+    assert running(c) == ["close", "follow_up"]
+    do("receiver", c, "survey", score=4)
+    assert running(c) == []
+    do("quality", c, "reopen", comment="顾客又来了")
+    assert running(c) == ["answer", "close"]
+
+
+def test_settled_on_the_spot_runs_only_follow_up_and_close(demo):
+    from models.sla import SlaClock
+    c = new_complaint(severity="minor", spot_action="当场换货", spot_accepted=True)
+    kinds = sorted(k.kind for k in db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == c.id)))
+    assert kinds == ["close", "follow_up"]

@@ -140,6 +140,14 @@ class Loop(RuleBasedStateMachine):
             assert c.needs_decision == due, (c.number, c.stage, c.satisfaction, c.failed_contacts)
 
     @invariant()
+    def closed_complaints_run_no_clock(self):
+        from models.sla import SlaClock
+        running_closed = db.session.scalar(select(func.count()).select_from(SlaClock).join(
+            Complaint, Complaint.id == SlaClock.complaint_id).where(
+            Complaint.stage == Stage.CLOSED, SlaClock.stopped_at.is_(None)))
+        assert running_closed == 0
+
+    @invariant()
     def every_change_has_its_event(self):
         for c in db.session.scalars(select(Complaint)):
             assert c.stage in {s.value for s in Stage}
