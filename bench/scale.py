@@ -101,6 +101,13 @@ def generate(n, units_users, categories, now, departments, seed=7):
     yield serial
 
 
+def clock_row(r):
+    """Every open complaint runs its answer clock (5 working days ≈ 7 calendar days here)."""
+    start = r[23]
+    return (r[0], "answer", "generic", 5, "working_days", "bench", start, start + timedelta(days=7),
+            start + timedelta(days=5), start + timedelta(days=9), True)
+
+
 def bulk_load(kind: str, n: int) -> None:
     from demo import seed
     from domain.roles import Role
@@ -130,10 +137,14 @@ def bulk_load(kind: str, n: int) -> None:
             ev_sql = "INSERT INTO complaint_event (complaint_id, at, actor_id, kind, to_stage, version) VALUES (?,?,?,?,?,1)"
             as_sql = "INSERT INTO complaint_assignment (complaint_id, unit_id, at) VALUES (?,?,?)"
 
+            ck_sql = ("INSERT INTO sla_clock (complaint_id, kind, preset, amount, unit, source, started_at, deadline, "
+                      "warn_at, escalate_at, confirmed) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+
             def flush(batch):
                 cur.executemany(sql, batch)
                 cur.executemany(ev_sql, [(r[0], r[23], r[22], "registered", "new") for r in batch])
                 cur.executemany(as_sql, [(r[0], r[25], r[23]) for r in batch if r[25]])
+                cur.executemany(ck_sql, [clock_row(r) for r in batch if r[5] != "closed"])
             for row in rows:
                 if isinstance(row, dict):
                     serial = row
@@ -145,7 +156,7 @@ def bulk_load(kind: str, n: int) -> None:
             if batch:
                 flush(batch)
         else:
-            events, assigned = [], []
+            events, assigned, clocks = [], [], []
             with cur.copy(f"COPY complaint ({','.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     if isinstance(row, dict):
@@ -155,12 +166,18 @@ def bulk_load(kind: str, n: int) -> None:
                     events.append((row[0], row[23], row[22], "registered", "new", 1))
                     if row[25]:
                         assigned.append((row[0], row[25], row[23]))
+                    if row[5] != "closed":
+                        clocks.append(clock_row(row))
             with cur.copy("COPY complaint_event (complaint_id, at, actor_id, kind, to_stage, version) FROM STDIN") as copy:
                 for ev in events:
                     copy.write_row(ev)
             with cur.copy("COPY complaint_assignment (complaint_id, unit_id, at) FROM STDIN") as copy:
                 for a in assigned:
                     copy.write_row(a)
+            with cur.copy("COPY sla_clock (complaint_id, kind, preset, amount, unit, source, started_at, deadline, "
+                          "warn_at, escalate_at, confirmed) FROM STDIN") as copy:
+                for c in clocks:
+                    copy.write_row(c)
             cur.execute("SELECT setval(pg_get_serial_sequence('complaint', 'id'), (SELECT max(id) FROM complaint))")
         cur.execute("DELETE FROM stage_count")
         cur.execute("INSERT INTO stage_count (stage, n) SELECT stage, count(*) FROM complaint GROUP BY stage")
@@ -172,7 +189,8 @@ def bulk_load(kind: str, n: int) -> None:
         raw.commit()
     finally:
         raw.close()
-    print(f"  loaded {n:,} complaints (+ {n:,} events) in {time.perf_counter() - started:.0f} s")
+    print(f"  loaded {n:,} complaints (+ {n:,} events, assignments, a running clock per open one) "
+          f"in {time.perf_counter() - started:.0f} s")
 
 
 def percentile(values, p):
