@@ -13,10 +13,14 @@ from models.setting import Setting
 MAJOR_THRESHOLD = "major_threshold"
 
 
+def _stored_amount(session, key, default: Decimal) -> Decimal:
+    row = session.get(Setting, key)
+    return Decimal(row.value) if row is not None else default
+
+
 def major_threshold(session) -> Decimal:
     """The amount (CNY) at or above which a complaint is forced to major (SPEC §2)."""
-    row = session.get(Setting, MAJOR_THRESHOLD)
-    return Decimal(row.value) if row is not None else DEFAULT_MAJOR_THRESHOLD
+    return _stored_amount(session, MAJOR_THRESHOLD, DEFAULT_MAJOR_THRESHOLD)
 
 
 def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal:
@@ -53,8 +57,7 @@ HEAD_APPROVAL_LIMIT = "head_approval_limit"
 def head_approval_limit(session) -> Decimal:
     """Up to this amount a department head approves a minor/general complaint's resolution (§3)."""
     from domain.workflow import DEFAULT_HEAD_APPROVAL_LIMIT
-    row = session.get(Setting, HEAD_APPROVAL_LIMIT)
-    return Decimal(row.value) if row is not None else DEFAULT_HEAD_APPROVAL_LIMIT
+    return _stored_amount(session, HEAD_APPROVAL_LIMIT, DEFAULT_HEAD_APPROVAL_LIMIT)
 
 
 def set_head_approval_limit(session, actor, value, ip: str | None = None) -> Decimal:

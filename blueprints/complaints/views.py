@@ -136,12 +136,10 @@ def _linked(complaint):
 
 
 def _clocks(complaint):
-    from domain import clocks as sla_clocks
     from domain.calendar import UNIT_LABELS, Unit
     from models.sla import SlaClock
     rows = db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == complaint.id)
                               .order_by(SlaClock.started_at, SlaClock.id)).all()
-    levels = {ident: level for ident, (level, _c) in sla_clocks.badges(db.session, [complaint.id], utcnow()).items()}
     now = utcnow()
     out = []
     for clock in rows:
