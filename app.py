@@ -27,6 +27,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     SECRET_KEY = os.environ.get("SECRET_KEY")
     COMPANY_TZ = "Asia/Shanghai"
+    # The address people open the app at: links in e-mails and robot messages (KESU_BASE_URL).
+    BASE_URL = "http://127.0.0.1:8000"
     BABEL_DEFAULT_LOCALE = "zh_CN"
     LANGUAGES = ("zh_CN", "en")
     # Session cookie: HttpOnly, SameSite=Lax; Secure when served over TLS (KESU_TLS=1).

@@ -47,6 +47,10 @@ def start(session, complaint, kind: K, now: datetime, cal=None) -> SlaClock:
     clock.preset, clock.amount, clock.unit, clock.source = preset, limit.amount, limit.unit.value, limit.source[:120]
     clock.started_at, clock.deadline, clock.warn_at, clock.escalate_at = now, plan.deadline, plan.warn_at, plan.escalate_at
     clock.confirmed, clock.stopped_at = plan.confirmed, None
+    clock.alert_level, clock.next_alert_at = 0, plan.warn_at
+    clock.paused_at, clock.paused_seconds = None, 0
+    if complaint.paused_at is not None:   # started while waiting for the customer: waits too
+        pause_clock(clock, now)
     return clock
 
 
@@ -104,3 +108,64 @@ def badges(session, complaint_ids, now: datetime) -> dict[int, tuple[str, SlaClo
             level = "green"
         out[ident] = (level, clock)
     return out
+
+
+# --- waiting for the customer (等待客户补充材料) ----------------------------------------------
+
+def pause_clock(clock: SlaClock, now: datetime) -> None:
+    clock.paused_at, clock.next_alert_at = now, None   # no reminder while waiting
+
+
+def _next_alert(clock: SlaClock):
+    return (clock.warn_at, clock.deadline, clock.escalate_at, None)[min(clock.alert_level, 3)]
+
+
+def resume_clock(clock: SlaClock, now: datetime, cal) -> None:
+    """Move the clock's remaining times on by the time spent waiting (working time for working
+    limits: a pause over a weekend costs the limit nothing either way)."""
+    since = clock.paused_at
+    if since is None:
+        return
+    working = sla.Unit(clock.unit) in (sla.Unit.WORKING_HOURS, sla.Unit.WORKING_DAYS)
+    confirmed = clock.confirmed
+
+    def shift(moment):
+        nonlocal confirmed
+        if moment <= since:            # already passed before the pause (its reminder went out)
+            return moment
+        if not working:
+            return now + (moment - since)
+        left = calendar_hours(cal.working_time_between(since, moment))
+        moved, sure = cal.add(now, left, sla.Unit.WORKING_HOURS)
+        confirmed = confirmed and sure
+        return moved
+
+    clock.deadline, clock.warn_at, clock.escalate_at = shift(clock.deadline), shift(clock.warn_at), shift(clock.escalate_at)
+    clock.confirmed = confirmed
+    clock.paused_seconds = (clock.paused_seconds or 0) + max(0, int((now - since).total_seconds()))
+    clock.paused_at = None
+    clock.next_alert_at = _next_alert(clock)
+
+
+def calendar_hours(span) -> "Decimal":
+    from decimal import Decimal
+    return Decimal(int(span.total_seconds())) / 3600
+
+
+def _running_query(complaint):
+    return select(SlaClock).where(SlaClock.complaint_id == complaint.id, SlaClock.stopped_at.is_(None))
+
+
+def pause(session, complaint, now: datetime) -> None:
+    session.flush()
+    for clock in session.scalars(_running_query(complaint).where(SlaClock.paused_at.is_(None))):
+        pause_clock(clock, now)
+
+
+def resume(session, complaint, now: datetime) -> None:
+    session.flush()
+    paused = session.scalars(_running_query(complaint).where(SlaClock.paused_at.is_not(None))).all()
+    if paused:
+        cal = working_calendar.load(session, settings.company_tz())
+        for clock in paused:
+            resume_clock(clock, now, cal)

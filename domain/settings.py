@@ -77,3 +77,35 @@ def company_tz():
 def sla_preset(session) -> str:
     row = session.get(Setting, SLA_PRESET)
     return row.value if row is not None else "generic"
+
+
+DIGEST_TIMES = "digest_times"
+DEFAULT_DIGEST_TIMES = {"head": "08:30", "manager": "08:30"}
+
+
+def digest_times(session) -> dict[str, str]:
+    """When the morning digests go out (company time, working days): 'HH:MM' per audience."""
+    row = session.get(Setting, DIGEST_TIMES)
+    value = dict(DEFAULT_DIGEST_TIMES)
+    if row is not None and isinstance(row.value, dict):
+        value.update({k: v for k, v in row.value.items() if k in DEFAULT_DIGEST_TIMES})
+    return value
+
+
+def set_digest_times(session, actor, head: str, manager: str, ip: str | None = None) -> dict[str, str]:
+    import re
+    if not actor.has_role(Role.ADMIN):
+        raise NotAllowed(N_("只有系统管理员可以修改设置。"))
+    value = {}
+    for name, raw in (("head", head), ("manager", manager)):
+        raw = (raw or "").strip().replace("：", ":")
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+        if not match:
+            raise InvalidInput(N_("请按 时:分 填写，例如 08:30。"), field=f"digest_{name}")
+        value[name] = f"{int(match.group(1)):02d}:{match.group(2)}"
+    row = session.get(Setting, DIGEST_TIMES) or Setting(key=DIGEST_TIMES)
+    row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+    session.add(row)
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{DIGEST_TIMES}", ip=ip,
+                 after=f"{value['head']}/{value['manager']}")
+    return value

@@ -110,6 +110,11 @@ TRANSITIONS = {t.action: t for t in [
     T("withdraw", OPEN, [S.CLOSED], DISPATCHERS | {Role.RECEIVER}, N_("顾客撤诉"), N_("品管/总经理/首问负责人"),
       ALL_TYPES),
     T("mark_duplicate", OPEN, [S.CLOSED], DISPATCHERS, N_("重复登记，关闭"), N_("品管/总经理"), ALL_TYPES),
+    # §4.1: waiting for the customer's material pauses the clocks (visible on the record).
+    T("pause", OPEN, [], DISPATCHERS | {Role.HANDLER, Role.RECEIVER}, N_("等待客户补充材料（暂停计时）"),
+      N_("处理人/品管/首问负责人"), ALL_TYPES),
+    T("resume", OPEN, [], DISPATCHERS | {Role.HANDLER, Role.RECEIVER}, N_("客户材料已到，恢复计时"),
+      N_("处理人/品管/首问负责人"), ALL_TYPES),
     # §3.3: inquiries and suggestions take the short path.
     T("answer_inquiry", {S.NEW}, [S.ANSWERED], DISPATCHERS | {Role.RECEIVER, Role.HANDLER}, N_("答复咨询"),
       N_("受理人/品管/部门"), {INQUIRY}),
@@ -182,6 +187,11 @@ def refusal(session, actor, complaint, action) -> str | None:
     elif action == "reopen":
         if complaint.stage == S.FOLLOW_UP and not (complaint.satisfaction is not None and complaint.satisfaction <= 2):
             return N_("只有已结案或顾客不满意的投诉可以重新处理。")
+    elif action in ("pause", "resume"):
+        if (complaint.paused_at is not None) == (action == "pause"):
+            return N_("计时已经暂停。") if action == "pause" else N_("计时没有暂停。")
+        if not (dispatcher or _handles(session, actor, complaint) or _receiver_side(session, actor, complaint)):
+            return N_("只有责任部门、首问负责人或品管可以做这个操作。")
     elif action in ("withdraw", "answer_inquiry", "acknowledge", "close_short"):
         if not (dispatcher or _receiver_side(session, actor, complaint)
                 or (action == "answer_inquiry" and _handles(session, actor, complaint))):
@@ -227,9 +237,22 @@ def bump_stage_count(session, from_stage: str | None, to_stage: str | None) -> N
         session.execute(update(StageCount).where(StageCount.stage == stage).values(n=StageCount.n + delta))
 
 
+EMAIL_KINDS = frozenset({"major_registered"})   # notices that also go by e-mail (reminders always do)
+
+
 def notify(session, user_ids, complaint, kind, now, actor=None) -> None:
-    for user_id in sorted({u for u in user_ids if u and (actor is None or u != actor.id)}):
-        session.add(Notification(user_id=user_id, complaint_id=complaint.id, kind=kind, at=now))
+    users = sorted({u for u in user_ids if u and (actor is None or u != actor.id)})
+    rows = [Notification(user_id=user_id, complaint_id=complaint.id, kind=kind, at=now) for user_id in users]
+    session.add_all(rows)
+    if kind in EMAIL_KINDS and rows:
+        from domain import channels
+        if channels.smtp_config(session) is not None:
+            from models.sla import Outbox
+            session.flush()
+            emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(users))).all())
+            session.add_all(Outbox(channel="email", dedupe_key=f"n{n.id}:mail", kind=kind, notification_id=n.id,
+                                   user_id=n.user_id, complaint_id=complaint.id, next_attempt_at=now, created_at=now)
+                            for n in rows if emails.get(n.user_id))
 
 
 def _users_with(session, role, unit_id=None, heads=False):
@@ -267,6 +290,8 @@ def act(session, actor, complaint, action: str, *, version: int, now: datetime, 
     if complaint.stage != before:
         notify(session, [complaint.first_responder_id], complaint, "stage:" + complaint.stage, now, actor)
     from domain import clocks
+    if complaint.paused_at is not None and complaint.stage != before:
+        _end_pause(session, complaint, now)   # the work moved on: the clocks run again
     if complaint.stage == S.CLOSED and before != S.CLOSED:
         clocks.on_event(session, complaint, "closed", now)
     elif action == "answer":
@@ -376,6 +401,27 @@ def _log_contact(session, actor, c, now, *, method=None, reached=True, note=None
     session.add(CustomerContact(complaint_id=c.id, at=now, by_id=actor.id, method=method, reached=bool(reached),
                                 note=_text(note, "note", required=False), purpose="investigation"))
     return None, {"method": method, "reached": bool(reached)}, _text(note, "note", required=False), None
+
+
+def _pause(session, actor, c, now, *, reason=None, **_):
+    reason = _text(reason, "reason", 200, message=N_("请写明在等客户补充什么（例如：发票照片、检测样品）。"))
+    from domain import clocks
+    c.paused_at, c.pause_reason = now, reason
+    clocks.pause(session, c, now)
+    return None, {"reason": reason}, reason, None
+
+
+def _end_pause(session, c, now) -> int:
+    from domain import clocks
+    minutes = max(0, int((now - c.paused_at).total_seconds() // 60))
+    clocks.resume(session, c, now)
+    c.paused_at, c.pause_reason = None, None
+    return minutes
+
+
+def _resume(session, actor, c, now, *, note=None, **_):
+    note = _text(note, "note", 500, required=False)
+    return None, {"paused_minutes": _end_pause(session, c, now)}, note, None
 
 
 def approval_level(c, head_limit: Decimal = DEFAULT_HEAD_APPROVAL_LIMIT) -> str:

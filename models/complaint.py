@@ -153,6 +153,9 @@ class Complaint(db.Model):
     close_reason: Mapped[str | None] = mapped_column(String(16))            # resolved/withdrawn/duplicate/no_contact/decided
     close_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Waiting for the customer (等待客户补充材料, SPEC §4.1): the running clocks are paused.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -258,9 +261,14 @@ class StageCount(db.Model):
 
 
 class Notification(db.Model):
-    """In-app notice (the next issue adds e-mail and group robots)."""
+    """In-app notice. Reminders and digests carry a `dedupe_key` (clock, level, recipient — or
+    digest, day, recipient): its unique index is the ledger that makes each one go out once,
+    however many sweeps overlap or re-run (SPEC §4.4). E-mail and robot copies are Outbox rows."""
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+                      # The sweep finds the reminders it just wrote (to add their e-mail copies).
+                      Index("ix_notification_keyed_at", "at", sqlite_where=text("dedupe_key IS NOT NULL"),
+                            postgresql_where=text("dedupe_key IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -268,5 +276,6 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
     complaint: Mapped[Complaint | None] = relationship()

@@ -18,6 +18,11 @@ class OrgUnit(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The department's group robot (SPEC §4.4): wecom, dingtalk or feishu, its webhook URL and
+    # the signing secret where the service uses one (DingTalk, Feishu).
+    robot_kind: Mapped[str | None] = mapped_column(String(16))
+    robot_url: Mapped[str | None] = mapped_column(String(500))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")

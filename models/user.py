@@ -18,6 +18,7 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(60))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     is_head: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(120))   # reminders and digests by e-mail
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))

@@ -1,0 +1,174 @@
+"""What the e-mails, robot messages and digests say. Written when sent, from the current record.
+
+Messages that leave the app carry no personal data of the customer (a group chat is not the
+place for a phone number): the complaint number, its category, stage and deadline, and a link.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from domain.errors import N_
+from domain.sla import CLOCK_LABELS, ClockKind
+from domain.stages import STAGE_LABELS, Stage
+from models.complaint import Complaint, Notification
+from models.org import OrgUnit
+from models.sla import Outbox, SlaClock
+from models.user import User
+
+LEVEL_LABELS = {"warn": N_("即将到期"), "due": N_("已到期"), "escalate": N_("已超时，升级提醒")}
+DIGEST_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str
+    subject: str
+    text: str
+    html: str
+    secret: str | None = None
+
+
+def _gettext():
+    try:
+        from flask_babel import gettext
+        gettext("")   # needs an app context
+        return gettext
+    except Exception:   # noqa: BLE001 — outside the app: the Chinese msgids as they are
+        return lambda s, **kw: s % kw if kw else s
+
+
+def _link(path: str) -> str:
+    from flask import current_app
+    return current_app.config.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+
+
+def _local(moment: datetime) -> str:
+    from domain.settings import company_tz
+    return moment.astimezone(company_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def compose(session, row: Outbox) -> Message | None:
+    to, secret, user = _address(session, row)
+    if to is None:
+        return None
+    locale = user.locale if user is not None else "zh_CN"
+    from flask_babel import force_locale
+    with force_locale(locale):
+        if row.kind.startswith("sla:"):
+            subject, lines, link = _reminder(session, row)
+        elif row.kind.startswith("digest:"):
+            subject, lines, link = _digest(session, row, user)
+        else:
+            subject, lines, link = _notice(session, row)
+    if subject is None:
+        return None
+    text = "\n".join(lines + ["", link])
+    html = ("<div style=\"font-family:sans-serif;font-size:15px;line-height:1.6\">"
+            f"<p><strong>{escape(subject)}</strong></p>"
+            + "".join(f"<p style=\"margin:0\">{escape(line)}</p>" for line in lines)
+            + f"<p><a href=\"{escape(link)}\">{escape(link)}</a></p></div>")
+    return Message(to, subject, text, html, secret)
+
+
+def _address(session, row):
+    if row.channel == "email":
+        user_id = row.user_id
+        if user_id is None and row.notification_id is not None:
+            user_id = session.scalar(select(Notification.user_id).where(Notification.id == row.notification_id))
+        user = session.get(User, user_id) if user_id else None
+        if user is None or not user.active or not user.email:
+            return None, None, None
+        return user.email, None, user
+    unit = session.get(OrgUnit, row.unit_id) if row.unit_id else None
+    if unit is None or not unit.robot_url or unit.robot_kind != row.channel:
+        return None, None, None
+    return unit.robot_url, unit.robot_secret, None
+
+
+def _summary(_, c: Complaint) -> list[str]:
+    return [_("编号：%(n)s", n=c.number),
+            _("类别：%(c)s", c=c.category.name if c.category else "—"),
+            _("当前阶段：%(s)s", s=_(STAGE_LABELS[Stage(c.stage)]) if c.stage in set(Stage) else c.stage)]
+
+
+def _reminder(session, row):
+    _ = _gettext()
+    _sla, level, kind = row.kind.split(":", 2)
+    c = session.get(Complaint, row.complaint_id)
+    clock = session.scalar(select(SlaClock).where(SlaClock.complaint_id == row.complaint_id, SlaClock.kind == kind))
+    if c is None or clock is None:
+        return None, [], ""
+    label = _(CLOCK_LABELS[ClockKind(kind)]) if kind in set(ClockKind) else kind
+    subject = _("【客诉提醒】%(n)s %(clock)s%(level)s", n=c.number, clock=label, level=_(LEVEL_LABELS.get(level, level)))
+    lines = _summary(_, c) + [_("时限：%(clock)s，截止 %(at)s", clock=label, at=_local(clock.deadline))]
+    if clock.stopped_at is not None:
+        lines.append(_("（此后已完成）"))
+    return subject, lines, _link(f"/complaints/{c.id}")
+
+
+def _notice(session, row):
+    _ = _gettext()
+    c = session.get(Complaint, row.complaint_id) if row.complaint_id else None
+    if c is None:
+        return None, [], ""
+    if row.kind == "major_registered":
+        subject = _("【重大投诉】%(n)s 已登记，请关注", n=c.number)
+    else:
+        subject = _("【客诉通知】%(n)s", n=c.number)
+    return subject, _summary(_, c), _link(f"/complaints/{c.id}")
+
+
+# --- digests ---------------------------------------------------------------------------------
+
+def _digest(session, row, user):
+    _ = _gettext()
+    if user is None:
+        return None, [], ""
+    from models import utcnow
+    now = utcnow()
+    if row.kind == "digest:manager":
+        return _manager_digest(session, _, now)
+    return _head_digest(session, _, user, now)
+
+
+def head_rows(session, user, now: datetime, limit=DIGEST_ROWS):
+    """The head's department: overdue first (oldest deadline first), then due today."""
+    from domain.scoping import covered_unit_ids
+    from domain.settings import company_tz
+    units = covered_unit_ids(session, user)
+    local = now.astimezone(company_tz())
+    end_of_day = local.replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
+    query = (select(SlaClock).join(Complaint, Complaint.id == SlaClock.complaint_id)
+             .where(SlaClock.stopped_at.is_(None), SlaClock.deadline <= end_of_day)
+             .options(selectinload(SlaClock.complaint))
+             .order_by(SlaClock.deadline).limit(limit))
+    if units is not None:
+        query = query.where(Complaint.responsible_unit_id.in_(units))
+    rows = session.scalars(query).all()
+    return [r for r in rows if r.deadline <= now], [r for r in rows if r.deadline > now]
+
+
+def _head_digest(session, _, user, now):
+    overdue, today = head_rows(session, user, now)
+    subject = _("【客诉日报】超时 %(o)d 条，今日到期 %(t)d 条", o=len(overdue), t=len(today))
+    lines = []
+    for title, rows in ((_("已超时："), overdue), (_("今日到期："), today)):
+        lines.append(title)
+        lines += [f"  {r.complaint.number} {_(CLOCK_LABELS[ClockKind(r.kind)])} {_local(r.deadline)}" for r in rows] \
+            or [_("  （无）")]
+    return subject, lines, _link("/")
+
+
+def _manager_digest(session, _, now):
+    from domain.queues import stage_counts
+    from domain.reminders import overdue_count
+    pending = stage_counts(session).get(Stage.PENDING_APPROVAL, 0)
+    overdue = overdue_count(session, now)
+    subject = _("【客诉日报】待审批 %(p)d 条，超时 %(o)d 条", p=pending, o=overdue)
+    lines = [_("待您审批：%(p)d 条", p=pending), _("有时限已超时的投诉：%(o)d 条", o=overdue)]
+    return subject, lines, _link("/")

@@ -1,0 +1,273 @@
+"""Reminders and escalation (SPEC §4.4): the minute sweep, in set-based SQL.
+
+`sweep(session, now)` finds the running clocks whose next reminder time has passed (one range of
+one partial index: `next_alert_at <= now` among running clocks), and in a handful of
+INSERT … SELECT statements writes an in-app notice for every recipient of every level crossed:
+
+    warn (75 % of the limit used)        → the current assignee
+    due                                  → the assignee + their head + the first responder
+    escalate (due + 25 % of the limit)   → the manager(s)
+
+plus their e-mail copies and the department robots' messages (Outbox rows), then moves each clock
+on to its next level. Every notice carries a dedupe key (clock, level, recipient) with a unique
+index — the ledger: a sweep that overlaps another, or re-runs after a worker was killed mid-job,
+inserts nothing twice (ON CONFLICT DO NOTHING). Everything happens in the caller's transaction;
+the database is the truth and Redis only carries the delivery jobs.
+
+A clock that crossed several levels at once (Redis was down for an hour) gets each of them, but
+not the warning when it is already due.
+
+The "current assignee" is whoever's queue the complaint sits in (domain.queues): quality for
+new and verifying complaints, the named investigator (else the responsible department's heads)
+while it is investigated or carried out, the approver while it waits for approval, and the
+first responder for the follow-up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, and_, case, cast, exists, func, literal, literal_column, or_, select, true, union, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+
+from domain.roles import Role
+from domain.stages import Stage
+from models import UTCDateTime
+from models.complaint import Complaint, Notification
+from models.org import OrgUnit
+from models.sla import Outbox, SlaClock
+from models.user import User, UserRole
+
+LEVELS = {"warn": 1, "due": 2, "escalate": 3}
+EMAIL = "email"
+ROBOTS = ("wecom", "dingtalk", "feishu")
+
+
+@dataclass
+class SweepResult:
+    clocks: int        # clocks moved on to a new level
+    notices: int       # in-app notices written (ledger rows)
+    outbox: int        # e-mail and robot messages queued
+
+
+def const(text: str):
+    """A constant string written into the SQL (typed for PostgreSQL's UNION and ||)."""
+    assert "'" not in text
+    return literal_column(f"'{text}'", String)
+
+
+def _insert(session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _crossed(now):
+    """(clock, complaint, clock kind, level) for each level crossed and not yet sent."""
+    c = SlaClock.__table__.c
+    due_now = and_(c.stopped_at.is_(None), c.next_alert_at <= now)
+
+    def level(name, *where):
+        return select(c.id.label("clock_id"), c.complaint_id, c.kind, const(name).label("level")).where(due_now, *where)
+
+    return union(
+        level("warn", c.alert_level < 1, c.deadline > now),
+        level("due", c.alert_level < 2, c.deadline <= now),
+        level("escalate", c.alert_level < 3, c.escalate_at <= now),
+    ).cte("crossed")
+
+
+def _active(role=None):
+    """Active users (with `role`)."""
+    u = aliased(User, name="u_" + (role or "any"))
+    query = select(u.id, u.org_unit_id, u.is_head).where(u.active.is_(True))
+    if role:
+        query = query.where(exists().where(UserRole.user_id == u.id, UserRole.role == role))
+    return query
+
+
+def _recipients(crossed):
+    """A query of (clock_id, complaint_id, kind, level, user_id): everyone to remind."""
+    t = Complaint.__table__.c
+    k = crossed.c
+    target = select(k.clock_id, k.complaint_id, k.kind, k.level, t.stage, t.investigator_id, t.responsible_unit_id,
+                    t.approval_level, t.first_responder_id) \
+        .join_from(crossed, Complaint.__table__, t.id == k.complaint_id).cte("target")
+    x = target.c
+    cols = (x.clock_id, x.complaint_id, x.kind, x.level)
+    people = User.__table__.alias("people")
+    quality = _active(Role.QUALITY).subquery()
+    managers = _active(Role.MANAGER).subquery()
+    handlers = _active(Role.HANDLER).subquery()
+    alive = people.c.active.is_(True)
+    worked_on = x.stage.in_((Stage.INVESTIGATING, Stage.EXECUTING))
+    asked = x.level.in_(("warn", "due"))
+
+    def pick(*columns):
+        return select(*cols, *columns).select_from(target)
+
+    assignee = union(
+        # new and verifying: the quality department
+        pick(quality.c.id.label("user_id")).join(quality, true())
+        .where(asked, x.stage.in_((Stage.NEW, Stage.VERIFYING))),
+        # investigated / carried out by a named investigator
+        pick(people.c.id).join(people, people.c.id == x.investigator_id).where(asked, worked_on, alive),
+        # … or by the department (its heads), and head-level approvals
+        pick(handlers.c.id).join(handlers, and_(handlers.c.org_unit_id == x.responsible_unit_id,
+                                                         handlers.c.is_head.is_(True)))
+        .where(asked, or_(and_(worked_on, x.investigator_id.is_(None)),
+                          and_(x.stage == Stage.PENDING_APPROVAL, x.approval_level == "head"))),
+        # manager-level approvals
+        pick(managers.c.id).join(managers, true())
+        .where(asked, x.stage == Stage.PENDING_APPROVAL, x.approval_level == "manager"),
+        # the follow-up call and the short path: the first responder
+        pick(people.c.id).join(people, people.c.id == x.first_responder_id)
+        .where(asked, x.stage.in_((Stage.FOLLOW_UP, Stage.ANSWERED, Stage.ACKNOWLEDGED)), alive),
+    ).cte("assignee")
+    a = assignee.c
+    acols = (a.clock_id, a.complaint_id, a.kind, a.level)
+    me, head = User.__table__.alias("me"), User.__table__.alias("head")
+    return union(
+        select(*acols, a.user_id),
+        # due: the assignee's head(s)
+        select(*acols, head.c.id).select_from(assignee).join(me, me.c.id == a.user_id)
+        .join(head, and_(head.c.org_unit_id == me.c.org_unit_id, head.c.is_head.is_(True), head.c.active.is_(True)))
+        .where(a.level == "due"),
+        # due: the first responder
+        pick(people.c.id).join(people, people.c.id == x.first_responder_id).where(x.level == "due", alive),
+        # escalate: the manager(s)
+        pick(managers.c.id).join(managers, true()).where(x.level == "escalate"),
+    ).subquery("recipient")
+
+
+def _key(*parts):
+    """'r<clock>:<level>:u<user>' as SQL (both databases)."""
+    out = None
+    for p in parts:
+        p = const(p) if isinstance(p, str) else cast(p, String)
+        out = p if out is None else out.concat(p)
+    return out
+
+
+def sweep(session, now: datetime) -> SweepResult:
+    """One pass; the caller commits. Safe to run concurrently with itself."""
+    c = SlaClock.__table__.c
+    # The nothing-to-do case costs one index probe.
+    if session.scalar(select(c.id).where(c.stopped_at.is_(None), c.next_alert_at <= now).limit(1)) is None:
+        return SweepResult(0, 0, 0)
+    insert = _insert(session)
+    crossed = _crossed(now)
+    r = _recipients(crossed)
+    key = _key("r", r.c.clock_id, ":", r.c.level, ":u", r.c.user_id)
+    session.execute(
+        insert(Notification).from_select(
+            ["user_id", "complaint_id", "kind", "at", "dedupe_key"],
+            select(r.c.user_id, r.c.complaint_id, _key("sla:", r.c.level, ":", r.c.kind), literal(now, UTCDateTime), key)
+            .where(true()))       # SQLite: a WHERE before ON CONFLICT (upsert parsing rule)
+        .on_conflict_do_nothing())
+    # (A statement that starts with WITH gets no rowcount from SQLite: count what we wrote.)
+    notices = _written(session, now, "r%")
+    if notices and _email_on(session):
+        _queue_emails(session, now)
+    if session.scalar(select(OrgUnit.id).where(OrgUnit.robot_url.is_not(None), OrgUnit.active.is_(True)).limit(1)):
+        _queue_robots(session, now, _crossed(now))
+    queued = session.scalar(select(func.count()).where(Outbox.status == "pending", Outbox.next_attempt_at == now,
+                                                       Outbox.created_at == now)) or 0
+    moved = session.execute(
+        update(SlaClock).where(c.stopped_at.is_(None), c.next_alert_at <= now).values(
+            alert_level=case((c.escalate_at <= now, 3), (c.deadline <= now, 2), else_=1),
+            next_alert_at=case((c.escalate_at <= now, None), (c.deadline <= now, c.escalate_at), else_=c.deadline))
+        .execution_options(synchronize_session=False)).rowcount
+    return SweepResult(moved, notices, queued)
+
+
+def _written(session, now, prefix) -> int:
+    n = Notification.__table__.c
+    return session.scalar(select(func.count()).where(n.dedupe_key.is_not(None), n.at == now,
+                                                     n.dedupe_key.like(prefix))) or 0
+
+
+def _email_on(session) -> bool:
+    from domain import channels
+    return channels.smtp_config(session) is not None
+
+
+def _queue_emails(session, now) -> None:
+    """An e-mail copy of every reminder this sweep wrote, for recipients with an address."""
+    n = Notification.__table__.c
+    u = User.__table__.c
+    session.execute(
+        _insert(session)(Outbox).from_select(
+            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "complaint_id", "status", "attempts",
+             "next_attempt_at", "created_at"],
+            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, n.complaint_id,
+                   const("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
+            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
+            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("r%"),
+                   u.email.is_not(None), u.email != ""))
+        .on_conflict_do_nothing())
+
+
+def _queue_robots(session, now, crossed) -> None:
+    """One message per (clock, level) to the group robot of the department the complaint sits
+    with (the responsible department, else the receiving unit)."""
+    t = Complaint.__table__.c
+    o = OrgUnit.__table__.c
+    unit_id = func.coalesce(t.responsible_unit_id, t.receiving_unit_id)
+    x = crossed.c
+    session.execute(
+        _insert(session)(Outbox).from_select(
+            ["channel", "dedupe_key", "kind", "unit_id", "complaint_id", "status", "attempts", "next_attempt_at",
+             "created_at"],
+            select(o.robot_kind, _key("r", x.clock_id, ":", x.level, ":g", o.id), _key("sla:", x.level, ":", x.kind),
+                   o.id, x.complaint_id, const("pending"), literal(0), literal(now, UTCDateTime),
+                   literal(now, UTCDateTime))
+            .join_from(crossed, Complaint.__table__, t.id == x.complaint_id)
+            .join(OrgUnit.__table__, o.id == unit_id)
+            .where(o.robot_url.is_not(None), o.robot_kind.in_(ROBOTS), o.active.is_(True)))
+        .on_conflict_do_nothing())
+
+
+def overdue_count(session, now: datetime) -> int:
+    """Complaints with at least one running clock past its deadline."""
+    query = select(func.count(func.distinct(SlaClock.complaint_id))).where(
+        SlaClock.stopped_at.is_(None), SlaClock.deadline <= now)
+    return session.scalar(query) or 0
+
+
+# --- morning digests ------------------------------------------------------------------------
+
+def send_digests(session, now: datetime) -> int:
+    """On working days, once the configured time has passed: each department head's digest and
+    the manager's (a notice each, plus an e-mail copy). The dedupe key (day, audience, user)
+    makes it once a day, whichever sweep gets there first."""
+    from domain import calendar as working_calendar
+    from domain import settings
+    tz = settings.company_tz()
+    local = now.astimezone(tz)
+    times = settings.digest_times(session)
+    due = [who for who, at in times.items() if local.strftime("%H:%M") >= at]
+    if not due or not working_calendar.load(session, tz).is_workday(local.date()):
+        return 0
+    insert = _insert(session)
+    for who in due:
+        role = Role.MANAGER if who == "manager" else Role.HANDLER
+        people = _active(role).subquery()
+        query = select(people.c.id, const(f"digest:{who}"), literal(now, UTCDateTime),
+                       _key(f"d{local.date().isoformat()}:{who}:u", people.c.id)).where(true())
+        if who == "head":
+            query = query.where(people.c.is_head.is_(True))
+        session.execute(insert(Notification).from_select(
+            ["user_id", "kind", "at", "dedupe_key"], query).on_conflict_do_nothing())
+    written = _written(session, now, "d%")
+    if written and _email_on(session):
+        n, u = Notification.__table__.c, User.__table__.c
+        session.execute(insert(Outbox).from_select(
+            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "status", "attempts", "next_attempt_at",
+             "created_at"],
+            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, const("pending"),
+                   literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
+            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
+            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("d%"), u.email.is_not(None),
+                   u.email != "")).on_conflict_do_nothing())
+    return written
