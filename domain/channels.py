@@ -247,7 +247,7 @@ def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
             else:
                 post_robot(row.channel, msg.to, msg.secret, msg.subject, msg.text)
             if row.status == "pending":
-                row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+                row.status, row.sent_at, row.last_error = "sent", now, None
                 outcome["sent"] += 1
             else:
                 outcome["failed"] += 1
@@ -257,7 +257,7 @@ def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
                 row.status = "failed"
                 outcome["failed"] += 1
             else:
-                row.next_attempt_at = utcnow() + backoff(row.attempts)
+                row.next_attempt_at = now + backoff(row.attempts)
                 outcome["retry"] += 1
         session.commit()
     return outcome

@@ -255,3 +255,69 @@ def login_as(demo, web):
         assert resp.status_code == 303, resp.get_data(as_text=True)
         return web
     return login
+
+
+# --- real SMTP sink and webhook server ---------------------------------------------------
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on a free port; `.messages` are the parsed e-mails."""
+    import email
+    from email import policy
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            msg = email.message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append((envelope.rcpt_tos, msg))
+            return "250 OK"
+
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def webhook_server():
+    """A real local HTTP server that records each POST and answers from a script
+    (`.answers`: a list of (status, JSON) used in turn; the last one repeats)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class State:
+        requests: list = []
+        answers: list = [(200, {"errcode": 0, "errmsg": "ok"})]
+
+    state = State()
+    state.requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.requests.append({"path": self.path, "body": json.loads(body), "headers": dict(self.headers)})
+            status, answer = state.answers[min(len(state.requests) - 1, len(state.answers) - 1)]
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
