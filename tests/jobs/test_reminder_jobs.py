@@ -1,0 +1,201 @@
+"""The sweep and the deliveries through real RQ workers on a real Redis: end to end into the SMTP
+sink, a worker killed mid-sweep, and Redis stopped while people keep working."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from sqlalchemy import func, select, text
+
+from domain import channels, intake
+from jobs.localredis import redis_binary
+from models import db, utcnow
+from models.complaint import Category, Notification
+from models.sla import Outbox, SlaClock
+from models.user import User
+from tests.conftest import UPLOAD_DIR, Web, free_port
+
+TZ = ZoneInfo("Asia/Shanghai")
+DUE_NOW = timedelta(hours=25)      # registered 25 h ago: the 24 h dispatch clock is due, not escalated
+
+
+def user(name):
+    return db.session.scalar(select(User).where(User.username == name))
+
+
+def overdue_complaint():
+    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
+                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
+                             severity="general")
+    c = intake.register(db.session, user("receiver"), data, now=utcnow() - DUE_NOW, tz=TZ).complaint
+    db.session.commit()
+    return c
+
+
+def dispatch_due(c):
+    k = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "dispatch"))
+    db.session.expire_all()
+    names = db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                               .where(Notification.dedupe_key.like(f"r{k.id}:due:%"))).all()
+    return sorted(names)
+
+
+def run_sweep(redis_url):
+    conn = Redis.from_url(redis_url)
+    try:
+        queue = Queue("default", connection=conn)
+        job = queue.enqueue("jobs.reminders.sweep")
+        SimpleWorker([queue], connection=conn).work(burst=True)   # also runs the delivery jobs it enqueues
+        job.refresh()
+        assert job.is_finished, job.exc_info
+        return job.return_value()
+    finally:
+        conn.close()
+
+
+def test_the_cron_runs_the_sweep_every_minute():
+    import importlib
+
+    from rq import cron as rq_cron
+    rq_cron._job_data_registry.clear()
+    import jobs.cron
+    importlib.reload(jobs.cron)
+    registered = {d["name"]: d for d in rq_cron._job_data_registry}
+    assert registered["sla_sweep"]["interval"] == 60 and registered["sla_sweep"]["func"].__name__ == "sweep"
+
+
+def test_an_overdue_complaint_reminds_in_app_and_by_e_mail_once(demo, redis_url, smtp_sink):
+    channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(smtp_sink.port),
+                             security="none", username="", password="", sender="kesu@example.com", sender_name="")
+    user("quality").email = "li.jing@example.com"
+    c = overdue_complaint()
+    first = run_sweep(redis_url)
+    assert first["notices"] >= 3 and first["delivery_jobs"] >= 1
+    assert dispatch_due(c) == ["quality", "quality2", "receiver"]
+    subjects = [m["Subject"] for _to, m in smtp_sink.messages]
+    assert f"【客诉提醒】{c.number} 分派已到期" in subjects
+    assert db.session.scalar(select(func.count()).select_from(Outbox).where(Outbox.status != "sent")) == 0
+    mails = len(smtp_sink.messages)
+    again = run_sweep(redis_url)
+    assert again["notices"] == 0 and again["delivery_jobs"] == 0
+    assert len(smtp_sink.messages) == mails and dispatch_due(c) == ["quality", "quality2", "receiver"]
+
+
+def _hold_write_lock(database_url):
+    """Another transaction holding what the sweep must write to: the sweep blocks mid-job."""
+    if database_url.startswith("sqlite"):
+        import sqlite3
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+    import psycopg
+    conn = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    conn.execute("LOCK TABLE notification IN SHARE ROW EXCLUSIVE MODE")
+    return conn
+
+
+def test_a_worker_killed_mid_sweep_leaves_nothing_and_the_next_sweep_sends_once(demo, redis_url, database_url):
+    c = overdue_complaint()
+    conn = Redis.from_url(redis_url)
+    lock = _hold_write_lock(database_url)
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "KESU_SECRET_KEY": "test",
+           "KESU_UPLOAD_DIR": UPLOAD_DIR}
+    worker = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "rq"), "worker", "--burst", "--url",
+                               redis_url, "default"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        job = Queue("default", connection=conn).enqueue("jobs.reminders.sweep")
+        for _ in range(200):
+            if job.get_status(refresh=True) == "started":
+                break
+            time.sleep(0.05)
+        assert job.get_status() == "started"
+        time.sleep(1.5)                     # well into the job: waiting for the write lock
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        if not database_url.startswith("sqlite"):
+            # the killed worker's server process is still queued for the lock: end it too
+            lock.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        lock.rollback() if hasattr(lock, "rollback") and not database_url.startswith("sqlite") else lock.execute("ROLLBACK")
+        lock.close()
+    assert dispatch_due(c) == []            # the killed sweep committed nothing
+    assert Job.fetch(job.id, connection=conn).get_status() != "finished"
+    conn.close()
+    run_sweep(redis_url)
+    run_sweep(redis_url)
+    assert dispatch_due(c) == ["quality", "quality2", "receiver"]
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis of this test's own, to stop and start again on the same port."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+
+    class Server:
+        proc = None
+
+        def start(self):
+            self.proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                          "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    Redis.from_url(url).ping()
+                    return
+                except Exception:   # noqa: BLE001
+                    time.sleep(0.05)
+            raise RuntimeError("redis did not start")
+
+        def stop(self):
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    server = Server()
+    server.url = url
+    server.start()
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+def test_with_redis_down_intake_and_workflow_work_and_reminders_catch_up(make_app, own_redis):
+    app = make_app(REDIS_URL=own_redis.url, RATELIMIT_STORAGE_URI=own_redis.url)
+    with app.app_context():
+        from demo import seed
+        seed(db.session)
+        db.session.commit()
+        own_redis.stop()
+        from tests.web.test_workflow_web import register, step, unit_id
+        clerk = Web(app.test_client())
+        assert clerk.login("receiver").status_code == 303
+        c = register(clerk)                 # intake with Redis down
+        quality = Web(app.test_client())
+        assert quality.login("quality").status_code == 303
+        assert step(quality, c, "dispatch", unit_id=unit_id("生产部")).status_code in (200, 204, 303)
+        db.session.refresh(c)
+        assert c.stage == "investigating"
+        # Two and a half days pass with Redis down (the clock's times are stored: move them back
+        # 61 h — past the 48 h limit and its 60 h escalation).
+        k = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "initial_cause"))
+        for name in ("started_at", "deadline", "warn_at", "escalate_at", "next_alert_at"):
+            setattr(k, name, getattr(k, name) - timedelta(hours=61))
+        db.session.commit()
+        own_redis.start()
+        result = run_sweep(own_redis.url)
+        assert result["notices"] > 0
+        names = db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                                   .where(Notification.dedupe_key.like(f"r{k.id}:due:%"))).all()
+        assert sorted(names) == ["prod_head", "receiver"]
+        assert sorted(db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                                         .where(Notification.dedupe_key.like(f"r{k.id}:escalate:%")))) == ["manager", "vp"]
