@@ -125,5 +125,7 @@ def calendar_import(path):
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(_explain(err)) from None
+    from domain import clocks
+    recomputed = clocks.recompute_unconfirmed(db.session)
     db.session.commit()
-    click.echo(f"已导入 {year} 年的节假日安排：{days} 天。")
+    click.echo(f"已导入 {year} 年的节假日安排：{days} 天。重新计算了 {recomputed} 个按估算的时限。")

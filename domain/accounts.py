@@ -193,7 +193,7 @@ def _other_active_admins(session, user: User) -> int:
 
 def create_user(session, actor, *, username: str, display_name: str, unit: OrgUnit | None,
                 roles, is_head: bool = False, locale: str = "zh_CN", password: str,
-                enforce_policy: bool = True, must_change_password: bool = True) -> User:
+                enforce_policy: bool = True, must_change_password: bool = True, email: str | None = None) -> User:
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise InvalidInput(N_("用户名须为 2–40 位小写字母、数字、点、下划线或连字符，以字母或数字开头。"),
@@ -207,9 +207,10 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
     roles = _check_roles(roles)
     if locale not in LOCALES:
         raise InvalidInput(N_("不支持的语言。"), field="locale")
+    email = check_email(email)
     if enforce_policy:
         _check_password(password, username)
-    user = User(username=username, display_name=display_name, org_unit=unit, is_head=is_head,
+    user = User(username=username, display_name=display_name, org_unit=unit, is_head=is_head, email=email,
                 locale=locale, active=True, password_hash=hash_password(password),
                 must_change_password=must_change_password, session_version=1, failed_logins=0)
     user.set_roles(roles)
@@ -220,8 +221,19 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
     return user
 
 
+def check_email(email: str | None) -> str | None:
+    """An address for reminders, or None. Plain check: one @, a dot in the domain, no spaces."""
+    import re
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    if len(email) > 120 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise InvalidInput(N_("电子邮箱格式不对，例如 zhang.wei@example.com。"), field="email")
+    return email
+
+
 def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit | None, roles,
-                is_head: bool, locale: str) -> None:
+                is_head: bool, locale: str, email: str | None = None) -> None:
     display_name = clean(display_name)
     if not display_name:
         raise InvalidInput(N_("请填写姓名。"), field="display_name")
@@ -230,6 +242,7 @@ def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit 
     roles = _check_roles(roles)
     if locale not in LOCALES:
         raise InvalidInput(N_("不支持的语言。"), field="locale")
+    email = check_email(email)
     if Role.ADMIN in user.roles and Role.ADMIN not in roles and user.active \
             and not _other_active_admins(session, user):
         raise NotAllowed(N_("这是最后一位系统管理员，不能取消其管理员角色。"), field="roles")
@@ -237,7 +250,7 @@ def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit 
         name for name, old, new in (
             ("display_name", user.display_name, display_name), ("org_unit", user.org_unit_id, unit.id),
             ("roles", sorted(user.roles), sorted(roles)), ("is_head", user.is_head, is_head),
-            ("locale", user.locale, locale)) if old != new)
+            ("locale", user.locale, locale), ("email", user.email, email)) if old != new)
     if not changed:
         return
     user.display_name = display_name
@@ -245,6 +258,7 @@ def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit 
     user.set_roles(roles)
     user.is_head = is_head
     user.locale = locale
+    user.email = email
     audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}",
                  changed=changed, roles=sorted(roles))
 

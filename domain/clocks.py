@@ -37,7 +37,8 @@ EVENTS = {
 
 def start(session, complaint, kind: K, now: datetime, cal=None) -> SlaClock:
     preset = settings.sla_preset(session)
-    limit = sla.limits_for(preset, type=complaint.type, foreign=bool(complaint.customer_foreign))[kind]
+    limit = sla.limits_for(preset, type=complaint.type, foreign=bool(complaint.customer_foreign),
+                           overrides=settings.sla_overrides(session))[kind]
     cal = cal or working_calendar.load(session, settings.company_tz())
     plan = sla.schedule(cal, now, limit)
     clock = session.scalar(select(SlaClock).where(SlaClock.complaint_id == complaint.id, SlaClock.kind == kind))
@@ -90,7 +91,7 @@ def running(session, complaint_ids) -> dict[int, SlaClock]:
 
 def badges(session, complaint_ids, now: datetime) -> dict[int, tuple[str, SlaClock]]:
     """complaint id → (level, clock) for its most urgent running clock: green, amber (warned),
-    red (due within a working hour) or overdue."""
+    red (due within a working hour), overdue, or paused (waiting for the customer)."""
     from datetime import timedelta
     found = running(session, complaint_ids)
     if not found:
@@ -98,7 +99,9 @@ def badges(session, complaint_ids, now: datetime) -> dict[int, tuple[str, SlaClo
     cal = working_calendar.load(session, settings.company_tz())
     out = {}
     for ident, clock in found.items():
-        if now >= clock.deadline:
+        if clock.paused_at is not None:
+            level = "paused"     # waiting for the customer: the countdown is frozen
+        elif now >= clock.deadline:
             level = "overdue"
         elif sla.remaining(cal, now, clock.deadline, sla.Unit(clock.unit)) <= timedelta(hours=1):
             level = "red"
@@ -169,3 +172,19 @@ def resume(session, complaint, now: datetime) -> None:
         cal = working_calendar.load(session, settings.company_tz())
         for clock in paused:
             resume_clock(clock, now, cal)
+
+
+def recompute_unconfirmed(session) -> int:
+    """After an official arrangement is imported: running clocks whose deadline was estimated
+    (a year the calendar did not cover) are computed again from their start and stored limit.
+    Clocks that were paused keep their estimate (a pause moved them by hand of the calendar of
+    the time); returns how many were recomputed."""
+    cal = working_calendar.load(session, settings.company_tz())
+    rows = session.scalars(select(SlaClock).where(SlaClock.stopped_at.is_(None), SlaClock.confirmed.is_(False),
+                                                  SlaClock.paused_at.is_(None), SlaClock.paused_seconds == 0)).all()
+    for clock in rows:
+        plan = sla.schedule(cal, clock.started_at, sla.Limit(clock.amount, sla.Unit(clock.unit), clock.source))
+        clock.deadline, clock.warn_at, clock.escalate_at, clock.confirmed = (
+            plan.deadline, plan.warn_at, plan.escalate_at, plan.confirmed)
+        clock.next_alert_at = _next_alert(clock)
+    return len(rows)

@@ -109,3 +109,78 @@ def set_digest_times(session, actor, head: str, manager: str, ip: str | None = N
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{DIGEST_TIMES}", ip=ip,
                  after=f"{value['head']}/{value['manager']}")
     return value
+
+
+SLA_OVERRIDES = "sla_overrides"
+
+
+def sla_overrides(session) -> dict:
+    """The admin's edits to the chosen preset: clock kind → Limit."""
+    from domain import sla
+    row = session.get(Setting, SLA_OVERRIDES)
+    out = {}
+    if row is not None and isinstance(row.value, dict):
+        for kind, (amount, unit) in row.value.items():
+            if kind in set(sla.ClockKind):
+                out[sla.ClockKind(kind)] = sla.L(amount, unit, "管理员修改")
+    return out
+
+
+def set_sla_preset(session, actor, preset: str, ip: str | None = None) -> str:
+    """Choose a preset (its own numbers: earlier edits are dropped). Running clocks keep theirs."""
+    from domain import sla
+    if not actor.has_role(Role.ADMIN):
+        raise NotAllowed(N_("只有系统管理员可以修改设置。"))
+    if preset not in sla.PRESETS:
+        raise InvalidInput(N_("请选择一个时限方案。"), field="preset")
+    before = sla_preset(session)
+    _store(session, actor, SLA_PRESET, preset)
+    session.query(Setting).filter(Setting.key == SLA_OVERRIDES).delete()
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SLA_PRESET}", ip=ip,
+                 before=before, after=preset)
+    return preset
+
+
+MAX_LIMIT_HOURS = 24 * 366
+
+
+def set_sla_limits(session, actor, limits: dict, ip: str | None = None) -> dict:
+    """Edit the chosen preset: {clock kind: (amount, unit)}. Only what differs from the preset is
+    stored. New clocks use the edited limits; running clocks keep the ones they started with."""
+    from domain import sla
+    from domain.calendar import Unit
+    if not actor.has_role(Role.ADMIN):
+        raise NotAllowed(N_("只有系统管理员可以修改设置。"))
+    base = sla.limits_for(sla_preset(session))
+    problems, stored = [], {}
+    for kind in sla.ClockKind:
+        amount, unit = limits.get(kind.value, (None, None))
+        try:
+            value = Decimal(str(amount).strip().replace("，", ".").replace(",", "."))
+            if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            problems.append(InvalidInput(N_("请填写大于 0 的数字（最多两位小数）。"), field=f"amount_{kind.value}"))
+            continue
+        if unit not in {u.value for u in Unit}:
+            problems.append(InvalidInput(N_("请选择单位。"), field=f"unit_{kind.value}"))
+            continue
+        hours = value * (24 if unit in (Unit.CALENDAR_DAYS, Unit.WORKING_DAYS) else 1)
+        if hours > MAX_LIMIT_HOURS:
+            problems.append(InvalidInput(N_("时限不能超过一年。"), field=f"amount_{kind.value}"))
+            continue
+        if (value, unit) != (base[kind].amount, base[kind].unit.value):
+            stored[kind.value] = [str(value.normalize()), unit]
+    if problems:
+        from domain.errors import InvalidInputs
+        raise InvalidInputs(problems)
+    _store(session, actor, SLA_OVERRIDES, stored)
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SLA_OVERRIDES}", ip=ip,
+                 after=stored)
+    return stored
+
+
+def _store(session, actor, key, value) -> None:
+    row = session.get(Setting, key) or Setting(key=key)
+    row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+    session.add(row)

@@ -103,12 +103,16 @@ INQUIRY = {ClockKind.DISPATCH: L(24, H, "seed 003: 咨询 24 小时内转办"),
            ClockKind.ANSWER: L(3, WD, "seed 003: 咨询 3 个工作日内答复")}
 
 
-def limits_for(preset: str, *, type: str = "complaint", foreign: bool = False) -> dict[ClockKind, Limit]:
-    """The limits that apply to a complaint of this kind under `preset` (unknown → generic)."""
+def limits_for(preset: str, *, type: str = "complaint", foreign: bool = False,
+               overrides: dict | None = None) -> dict[ClockKind, Limit]:
+    """The limits that apply to a complaint of this kind under `preset` (unknown → generic),
+    with the admin's edits (`overrides`) on top; inquiries keep their own short path."""
     policy = PRESETS.get(preset, PRESETS["generic"])
     limits = dict(policy["limits"])
     if foreign:
         limits.update(policy.get("foreign", {}))
+    if overrides:
+        limits.update(overrides)
     if type == "inquiry":
         limits.update(INQUIRY)
         limits.update(policy.get("inquiry", {}))

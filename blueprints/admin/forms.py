@@ -45,6 +45,8 @@ class _UserFields(FlaskForm):
     org_unit_id = SelectField(_l("所属单位"), coerce=int, validate_choice=False)
     roles = MultiCheckboxField(_l("角色"))
     is_head = BooleanField(_l("本单位负责人"))
+    email = StringField(_l("电子邮箱（接收提醒，可不填）"), render_kw={"maxlength": 120, "inputmode": "email",
+                                                            "autocomplete": "off"})
     locale = RadioField(_l("界面语言"), choices=choices([("zh_CN", "简体中文"), ("en", "English")]), default="zh_CN")
 
 

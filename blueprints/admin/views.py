@@ -227,7 +227,7 @@ def new_user():
                 db.session, current_user, username=form.username.data, display_name=form.display_name.data,
                 unit=get_or_none(OrgUnit, form.org_unit_id.data),
                 roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
-                password=form.password.data)
+                password=form.password.data, email=form.email.data)
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -264,7 +264,8 @@ def edit_user(user_id):
             accounts.update_user(
                 db.session, current_user, user, display_name=form.display_name.data,
                 unit=get_or_none(OrgUnit, form.org_unit_id.data),
-                roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data)
+                roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
+                email=form.email.data)
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -464,8 +465,12 @@ def calendar_import():
     except DomainError as err:
         db.session.rollback()
         return _calendar_page(422, error=_(err.message, **err.params))
+    from domain import clocks
+    recomputed = clocks.recompute_unconfirmed(db.session)
     db.session.commit()
-    return see_other(url_for("admin.calendar_page"), _("已导入 %(year)d 年的节假日安排：%(n)d 天。", year=year, n=days))
+    return see_other(url_for("admin.calendar_page"),
+                     _("已导入 %(year)d 年的节假日安排：%(n)d 天。重新计算了 %(r)d 个按估算的时限。",
+                       year=year, n=days, r=recomputed))
 
 
 @bp.route("/calendar/override", methods=["POST"])

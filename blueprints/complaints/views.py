@@ -143,7 +143,9 @@ def _clocks(complaint):
     now = utcnow()
     out = []
     for clock in rows:
-        if clock.stopped_at is None:
+        if clock.stopped_at is None and clock.paused_at is not None:
+            state = "paused"
+        elif clock.stopped_at is None:
             state = "overdue" if now >= clock.deadline else ("amber" if now >= clock.warn_at else "green")
         else:
             state = "late" if clock.stopped_at > clock.deadline else "done"
@@ -256,7 +258,8 @@ def action_fields(complaint, action) -> dict:
         return {"duplicate_of_id": other.id if other else None, "reason": f.get("reason")}
     names = {"hand_back": ("reason",), "withdraw": ("reason",), "approve": ("comment",), "reject": ("comment",),
              "reopen": ("comment",), "contact_failed": ("note",), "close": ("note",),
-             "answer_inquiry": ("method", "note"), "acknowledge": ("note",), "close_short": ("note",)}
+             "answer_inquiry": ("method", "note"), "acknowledge": ("note",), "close_short": ("note",),
+             "pause": ("reason",), "resume": ("note",)}
     return {name: f.get(name) for name in names.get(action, ())}
 
 

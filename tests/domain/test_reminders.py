@@ -220,3 +220,50 @@ def test_the_empty_sweep_does_nothing(demo):
     new_complaint()
     db.session.commit()
     assert sweep(NOW + H) == reminders.SweepResult(0, 0, 0)
+
+
+def test_importing_next_years_arrangement_recomputes_estimated_deadlines(demo):
+    from zoneinfo import ZoneInfo
+
+    from domain import calendar, clocks
+    tz = ZoneInfo("Asia/Shanghai")
+    # Registered Thursday 2026-12-31 10:00: 5 working days run into 2027, which the package
+    # does not cover: estimated on weekends and New Year's Day only, and marked unconfirmed.
+    at = datetime(2026, 12, 31, 10, 0, tzinfo=tz).astimezone(timezone.utc)
+    from domain import intake
+    from models.complaint import Category
+    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
+                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
+                             severity="general")
+    c = intake.register(db.session, user("receiver"), data, now=at, tz=tz).complaint
+    db.session.commit()
+    k = clock(c, "answer")
+    assert not k.confirmed
+    assert k.deadline == datetime(2027, 1, 8, 10, 0, tzinfo=tz)   # Jan 4–7 and the rest of Dec 31… → Fri 8th
+    # The State Council's (here: a test) arrangement: Jan 1–3 off, and Monday Jan 4 off too.
+    text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n2027-01-03,holiday,元旦\n" \
+           "2027-01-04,holiday,元旦调休\n"
+    calendar.import_arrangement(db.session, user("admin"), text)
+    assert clocks.recompute_unconfirmed(db.session) >= 1
+    db.session.commit()
+    assert k.confirmed and k.deadline == datetime(2027, 1, 11, 10, 0, tzinfo=tz)
+    assert k.next_alert_at == k.warn_at
+
+
+def test_admin_edits_to_the_preset_apply_to_new_clocks_only(demo):
+    from domain.errors import InvalidInput
+    before = new_complaint()
+    settings.set_sla_preset(db.session, user("admin"), "bank")
+    settings.set_sla_limits(db.session, user("admin"), {
+        **{k: (str(v.amount), v.unit.value) for k, v in __import__("domain.sla", fromlist=["x"]).limits_for("bank").items()},
+        "dispatch": ("2", "working_hours")})
+    db.session.commit()
+    after = new_complaint()
+    assert clock(before, "dispatch").amount == 24 and clock(before, "dispatch").preset == "generic"
+    k = clock(after, "dispatch")
+    assert (k.preset, k.amount, k.unit, k.source) == ("bank", 2, "working_hours", "管理员修改")
+    assert clock(after, "close").unit == "working_days" and clock(after, "close").amount == 10   # bank: 10 wd
+    with pytest.raises(InvalidInput) as err:
+        settings.set_sla_limits(db.session, user("admin"), {"dispatch": ("-1", "working_hours"),
+                                                            "answer": ("400", "working_days")})
+    assert {"amount_dispatch", "amount_answer"} <= {p.field for p in err.value.problems}
