@@ -259,6 +259,7 @@ def register_web(app) -> None:
             "waiting_for": _waiting_for,
             "unread_notices": _unread_notices,
             "clock_label": _clock_label,
+            "notice_label": notice_label,
         }
 
     @app.template_filter("dt")
@@ -284,6 +285,25 @@ def _severity_label(value):
 
 
 EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解决")}
+
+NOTICE_LABELS = {
+    "assigned": N_("分派给您的部门"), "to_approve": N_("等您审批"), "approved": N_("方案已批准"),
+    "rejected": N_("方案被驳回"), "handed_back": N_("部门退回，需重新分派"), "answer_not_accepted": N_("顾客不认可答复"),
+    "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
+    "major_registered": N_("新的重大投诉"), "digest:head": N_("每日摘要：本部门超时和今日到期"),
+    "digest:manager": N_("每日摘要：待审批和超时"),
+}
+
+
+def notice_label(kind):
+    """A notice's kind in words: workflow notices, reminders (sla:<level>:<clock>), digests."""
+    if kind.startswith("stage:"):
+        return _("进展：%(stage)s", stage=_stage_label(kind[6:]))
+    if kind.startswith("sla:"):
+        from domain.messages import LEVEL_LABELS
+        _sla, level, clock = (kind.split(":", 2) + ["", ""])[:3]
+        return _("%(clock)s%(level)s", clock=_clock_label(clock), level=_(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level)
+    return _(NOTICE_LABELS[kind]) if kind in NOTICE_LABELS else kind
 
 
 def _event_label(kind):

@@ -228,11 +228,36 @@ def _queue_robots(session, now, crossed) -> None:
         .on_conflict_do_nothing())
 
 
+def _overdue_where(now):
+    return (SlaClock.stopped_at.is_(None), SlaClock.deadline <= now, SlaClock.paused_at.is_(None))
+
+
 def overdue_count(session, now: datetime) -> int:
-    """Complaints with at least one running clock past its deadline."""
-    query = select(func.count(func.distinct(SlaClock.complaint_id))).where(
-        SlaClock.stopped_at.is_(None), SlaClock.deadline <= now)
-    return session.scalar(query) or 0
+    """Complaints with at least one running clock past its deadline (not waiting for the customer)."""
+    return session.scalar(select(func.count(func.distinct(SlaClock.complaint_id))).where(*_overdue_where(now))) or 0
+
+
+def overdue_by_clock(session, now: datetime) -> dict[str, int]:
+    """Overdue running clocks by kind (the manager's home)."""
+    return dict(session.execute(select(SlaClock.kind, func.count()).where(*_overdue_where(now))
+                                .group_by(SlaClock.kind)).all())
+
+
+def overdue_complaints(session, user, now: datetime, limit: int = 50):
+    """The complaints `user` may see with an overdue clock, longest overdue first:
+    [(complaint, clock)]."""
+    from domain.scoping import visible_complaints
+    visible = visible_complaints(session, user).subquery()
+    rows = session.execute(
+        select(SlaClock, Complaint).join(Complaint, Complaint.id == SlaClock.complaint_id)
+        .where(*_overdue_where(now), Complaint.id.in_(select(visible.c.id)))
+        .order_by(SlaClock.deadline).limit(limit * 3)).all()
+    out, seen = [], set()
+    for clock, complaint in rows:       # a complaint once, with its most overdue clock
+        if complaint.id not in seen:
+            seen.add(complaint.id)
+            out.append((complaint, clock))
+    return out[:limit]
 
 
 # --- morning digests ------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def add_unit():
                   roots=orgtree.tree(db.session), form=form, kind_labels=KIND_LABELS)
 
 
-def _unit_page(unit, status=200, rename=None, move=None, fragment=None, status_error=None):
+def _unit_page(unit, status=200, rename=None, move=None, fragment=None, status_error=None, robot_errors=None):
     rename = rename or UnitRenameForm(prefix="rename", name=unit.name)
     if move is None:
         move = UnitMoveForm(prefix="move")
@@ -107,7 +107,13 @@ def _unit_page(unit, status=200, rename=None, move=None, fragment=None, status_e
                                .order_by(User.active.desc(), User.username)).all()
     return render("admin/unit.html", fragment, status=status, unit=unit, rename=rename, move=move,
                   action=EmptyForm(), users=users, kind_labels=KIND_LABELS,
-                  references=orgtree.references(db.session, unit), status_error=status_error)
+                  references=orgtree.references(db.session, unit), status_error=status_error,
+                  robot_errors=robot_errors or {}, robot_labels=_robot_labels())
+
+
+def _robot_labels():
+    from domain.channels import ROBOT_LABELS
+    return ROBOT_LABELS
 
 
 @bp.route("/units/<id:unit_id>")
@@ -493,3 +499,140 @@ def calendar_override():
     calendar.set_override(db.session, current_user, day, kind == "workday", request.form.get("name"))
     db.session.commit()
     return see_other(url_for("admin.calendar_page"), _("已保存。"))
+
+
+# --- time limits, reminders and channels -------------------------------------------------------
+
+def _errors_of(err) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for problem in getattr(err, "problems", [err]):
+        out.setdefault(problem.field or "", []).append(_(problem.message, **problem.params))
+    return out
+
+
+def _reminders_page(status=200, errors=None, section=None, form=None, test_result=None):
+    from domain import channels, sla
+    from domain.calendar import UNIT_LABELS
+    from models.sla import Outbox
+    preset = settings.sla_preset(db.session)
+    overrides = settings.sla_overrides(db.session)
+    limits = sla.limits_for(preset, overrides=overrides)
+    problems = db.session.scalars(select(Outbox).where(
+        or_(Outbox.status == "failed", (Outbox.status == "pending") & (Outbox.attempts > 0)))
+        .order_by(Outbox.id.desc()).limit(50)).all()
+    counts = dict(db.session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all())
+    return render("admin/reminders.html", status=status, presets=sla.PRESETS, preset=preset, limits=limits,
+                  overrides=overrides, clock_labels=sla.CLOCK_LABELS, unit_labels=UNIT_LABELS,
+                  digest=settings.digest_times(db.session), smtp=channels.smtp_config(db.session),
+                  security=channels.SECURITY, problems=problems, counts=counts, errors=errors or {},
+                  section=section, form=form or {}, action=EmptyForm(), test_result=test_result,
+                  robot_labels=channels.ROBOT_LABELS)
+
+
+@bp.route("/reminders")
+def reminders_page():
+    return _reminders_page()
+
+
+def _reminder_change(section, change, done):
+    if not EmptyForm().validate_on_submit():
+        return _reminders_page(400, {"": [_("页面已过期，请刷新后再试。")]}, section)
+    try:
+        change()
+    except DomainError as err:
+        db.session.rollback()
+        return _reminders_page(422, _errors_of(err), section, request.form)
+    db.session.commit()
+    return see_other(url_for("admin.reminders_page") + f"#{section}", done)
+
+
+@bp.route("/reminders/preset", methods=["POST"])
+def reminders_preset():
+    return _reminder_change("preset", lambda: settings.set_sla_preset(
+        db.session, current_user, request.form.get("preset", ""), ip=client_ip()),
+        _("已选用新的时限方案。之后开始的计时按新方案，正在计时的不变。"))
+
+
+@bp.route("/reminders/limits", methods=["POST"])
+def reminders_limits():
+    from domain import sla
+    f = request.form
+    limits = {k.value: (f.get(f"amount_{k.value}", ""), f.get(f"unit_{k.value}", "")) for k in sla.ClockKind}
+    return _reminder_change("limits", lambda: settings.set_sla_limits(db.session, current_user, limits, ip=client_ip()),
+                            _("已保存时限。之后开始的计时按新时限，正在计时的不变。"))
+
+
+@bp.route("/reminders/digests", methods=["POST"])
+def reminders_digests():
+    return _reminder_change("digests", lambda: settings.set_digest_times(
+        db.session, current_user, request.form.get("digest_head", ""), request.form.get("digest_manager", ""),
+        ip=client_ip()), _("已保存摘要时间。"))
+
+
+@bp.route("/reminders/smtp", methods=["POST"])
+def reminders_smtp():
+    from domain import channels
+    f = request.form
+    return _reminder_change("smtp", lambda: channels.set_smtp_config(
+        db.session, current_user, host=f.get("host", ""), port=f.get("port", ""), security=f.get("security", ""),
+        username=f.get("username", ""), password=f.get("password", ""), sender=f.get("sender", ""),
+        sender_name=f.get("sender_name", ""), ip=client_ip()), _("已保存邮件服务器设置。"))
+
+
+@bp.route("/reminders/smtp/test", methods=["POST"])
+def reminders_smtp_test():
+    """Send a test e-mail to the administrator now (not queued: the answer is shown at once)."""
+    from domain import channels
+    if not EmptyForm().validate_on_submit():
+        return _reminders_page(400, {"": [_("页面已过期，请刷新后再试。")]}, "smtp")
+    config = channels.smtp_config(db.session)
+    if config is None:
+        return _reminders_page(422, {"smtp_test": [_("请先填写并保存邮件服务器。")]}, "smtp")
+    if not current_user.email:
+        return _reminders_page(422, {"smtp_test": [_("您的账号还没有电子邮箱：请在“用户”里给自己填上。")]}, "smtp")
+    try:
+        channels.send_mail(config, current_user.email, _("【客诉系统】测试邮件"),
+                           _("收到这封邮件，说明提醒邮件可以正常发出。"))
+    except Exception as err:   # noqa: BLE001 — shown to the admin as it is
+        return _reminders_page(422, {"smtp_test": [_("发送失败：%(e)s", e=channels._describe(err))]}, "smtp")
+    return _reminders_page(test_result=_("测试邮件已发到 %(to)s。", to=current_user.email))
+
+
+@bp.route("/reminders/outbox/<id:outbox_id>/retry", methods=["POST"])
+def reminders_retry(outbox_id):
+    from domain import channels
+    from models.sla import Outbox
+    if db.session.get(Outbox, outbox_id) is None:
+        abort(404)
+    return _reminder_change("outbox", lambda: channels.retry(db.session, current_user, outbox_id),
+                            _("已重新排队发送，一分钟内会再试。"))
+
+
+@bp.route("/units/<id:unit_id>/robot", methods=["POST"])
+def unit_robot(unit_id):
+    from domain import channels
+    unit = _unit_or_404(unit_id)
+    if not EmptyForm().validate_on_submit():
+        return _unit_page(unit, 400)
+    try:
+        channels.set_robot(db.session, current_user, unit, request.form.get("robot_kind", ""),
+                           request.form.get("robot_url", ""), request.form.get("robot_secret", ""), ip=client_ip())
+    except DomainError as err:
+        db.session.rollback()
+        return _unit_page(unit, 422, robot_errors=_errors_of(err))
+    db.session.commit()
+    return see_other(url_for("admin.unit", unit_id=unit.id), _("已保存群机器人。") if unit.robot_url else _("已关闭群机器人。"))
+
+
+@bp.route("/units/<id:unit_id>/robot/test", methods=["POST"])
+def unit_robot_test(unit_id):
+    from domain import channels
+    unit = _unit_or_404(unit_id)
+    if not EmptyForm().validate_on_submit() or not unit.robot_url:
+        return _unit_page(unit, 422, robot_errors={"robot_url": [_("请先保存机器人地址。")]})
+    try:
+        channels.post_robot(unit.robot_kind, unit.robot_url, unit.robot_secret, _("【客诉系统】测试消息"),
+                            _("收到这条消息，说明本部门的到期和超时提醒会发到这个群。"))
+    except Exception as err:   # noqa: BLE001
+        return _unit_page(unit, 422, robot_errors={"robot_url": [_("发送失败：%(e)s", e=channels._describe(err))]})
+    return see_other(url_for("admin.unit", unit_id=unit.id), _("测试消息已发出，请到群里查看。"))

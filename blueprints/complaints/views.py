@@ -392,18 +392,18 @@ def stage_text(stage):
 
 # --- in-app notices ----------------------------------------------------------------------
 
-NOTICE_LABELS = {
-    "assigned": N_("分派给您的部门"), "to_approve": N_("等您审批"), "approved": N_("方案已批准"),
-    "rejected": N_("方案被驳回"), "handed_back": N_("部门退回，需重新分派"), "answer_not_accepted": N_("顾客不认可答复"),
-    "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
-    "major_registered": N_("新的重大投诉"),
-}
+@bp.route("/overdue")
+def overdue():
+    """Complaints past a deadline, longest overdue first (scoped like the register)."""
+    from domain import reminders
+    rows = reminders.overdue_complaints(db.session, current_user, utcnow())
+    return render("complaints/overdue.html", rows=rows)
 
 
-def notice_label(kind):
-    if kind.startswith("stage:"):
-        return _("进展：%(stage)s", stage=stage_text(kind[6:]))
-    return _(NOTICE_LABELS[kind]) if kind in NOTICE_LABELS else kind
+@bp.route("/notices/bell")
+def bell():
+    """The bell alone (polled by HTMX every minute)."""
+    return fragment("_bell.html")
 
 
 @bp.route("/notices")
@@ -412,7 +412,7 @@ def notices():
     rows = db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
                               .order_by(Notification.id.desc()).limit(50)).all()
     unread = [n for n in rows if n.read_at is None]
-    page = render("complaints/notices.html", rows=rows, unread={n.id for n in unread}, notice_label=notice_label)
+    page = render("complaints/notices.html", rows=rows, unread={n.id for n in unread})
     if unread:
         now = utcnow()
         for n in unread:

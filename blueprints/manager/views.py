@@ -2,7 +2,7 @@ from flask_login import current_user
 
 from blueprints._web import render
 from blueprints.manager import bp
-from domain import clocks, queues, workflow
+from domain import clocks, queues, reminders, workflow
 from domain.stages import STAGE_LABELS, Stage
 from models import db, utcnow
 
@@ -19,4 +19,5 @@ def home():
                    and counts.get(s.value, 0)]
     return render("manager/home.html", cards=cards, total=counts.get(Stage.PENDING_APPROVAL, 0),
                   open_total=sum(n for _s, _l, n in open_stages), open_stages=open_stages, w=workflow,
-                  decide=decide, badges=clocks.badges(db.session, [c.id for c in decide], utcnow()))
+                  decide=decide, badges=clocks.badges(db.session, [c.id for c in decide], utcnow()),
+                  overdue=reminders.overdue_by_clock(db.session, utcnow()))
