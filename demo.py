@@ -167,6 +167,24 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
         phones.append((phone, result.complaint.id, clerk))
         made += 1
     advance_complaints(session, rng, now)
+    # One walk-in complaint that nobody dispatched: its 24-hour clocks fall due just as the demo
+    # starts, so the first sweep (within a minute of `make run`) reminds quality, its head and
+    # the clerk — once.
+    clerk = session.scalar(select(User).where(User.username == "receiver"))
+    late = intake.IntakeData(
+        customer_name="郑先生", customer_phone="13916002024", content="买的鲜肉月饼打开发现馅料发酸，已经拍照留存。",
+        category_id=categories["变质/过期"], severity="general", channel="walk_in", demand="refund",
+        amount_claimed=68, extra={"product_name": "鲜肉月饼"})
+    intake.register(session, clerk, late, now=now - timedelta(hours=24, seconds=30), tz=tz, token=f"demo-{seed}-late")
+    made += 1
+    # The history's reminders went out long ago: sent and read (the bell shows what is fresh).
+    from sqlalchemy import update
+
+    from domain import reminders
+    from models.complaint import Notification
+    reminders.sweep(session, now - timedelta(minutes=2))
+    session.execute(update(Notification).where(Notification.dedupe_key.is_not(None)).values(read_at=now))
+    session.flush()
     return made
 
 

@@ -18,6 +18,28 @@ def test_seed_demo_once_then_skips_when_not_empty(app):
     assert db.session.scalar(select(func.count()).select_from(User)) == users
 
 
+def test_the_demo_has_a_complaint_falling_due_as_it_starts(app):
+    """`make run`: the first sweep (within a minute) reminds about one complaint, once; the
+    history's reminders are already read."""
+    from domain import reminders
+    from models import utcnow
+    from models.complaint import Complaint, Notification
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.dedupe_key.is_not(None), Notification.read_at.is_(None))) == 0
+    first = reminders.sweep(db.session, utcnow())
+    db.session.commit()
+    late = db.session.scalar(select(Complaint).where(Complaint.customer_phone == "13916002024"))
+    fresh = db.session.scalars(select(Notification).where(Notification.read_at.is_(None),
+                                                          Notification.dedupe_key.is_not(None))).all()
+    assert first.notices == len(fresh) >= 3
+    assert {n.kind for n in fresh if n.complaint_id == late.id} == {"sla:due:dispatch", "sla:due:first_contact"}
+    names = {db.session.get(User, n.user_id).username for n in fresh if n.kind == "sla:due:dispatch"
+             and n.complaint_id == late.id}
+    assert names == {"quality", "quality2", "receiver"}
+    assert reminders.sweep(db.session, utcnow()).notices == 0
+
+
 def test_demo_logins_of_the_readme_exist(app):
     app.test_cli_runner().invoke(args=["seed-demo"])
     expected = {"admin": "admin", "manager": "manager", "quality": "quality", "handler": "handler",
