@@ -66,10 +66,11 @@ def reset(kind: str, url: str) -> None:
 
 
 def ensure_pg_database(url: str) -> None:
+    name = make_url(url).database
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'kesu_bench'")):
-            conn.execute(text('CREATE DATABASE "kesu_bench"'))
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
 
 
@@ -101,11 +102,15 @@ def generate(n, units_users, categories, now, departments, seed=7):
     yield serial
 
 
-def clock_row(r):
-    """Every open complaint runs its answer clock (5 working days ≈ 7 calendar days here)."""
+def clock_row(r, now=None):
+    """Every open complaint runs its answer clock (5 working days ≈ 7 calendar days here), with
+    the reminders the sweep would have sent by now."""
     start = r[23]
-    return (r[0], "answer", "generic", 5, "working_days", "bench", start, start + timedelta(days=7),
-            start + timedelta(days=5), start + timedelta(days=9), True)
+    warn, due, escalate = start + timedelta(days=5), start + timedelta(days=7), start + timedelta(days=9)
+    now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+    level = sum(now >= t for t in (warn, due, escalate))
+    return (r[0], "answer", "generic", 5, "working_days", "bench", start, due, warn, escalate, True, level,
+            (warn, due, escalate, None)[level])
 
 
 def bulk_load(kind: str, n: int) -> None:
@@ -138,7 +143,7 @@ def bulk_load(kind: str, n: int) -> None:
             as_sql = "INSERT INTO complaint_assignment (complaint_id, unit_id, at) VALUES (?,?,?)"
 
             ck_sql = ("INSERT INTO sla_clock (complaint_id, kind, preset, amount, unit, source, started_at, deadline, "
-                      "warn_at, escalate_at, confirmed) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                      "warn_at, escalate_at, confirmed, alert_level, next_alert_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
             def flush(batch):
                 cur.executemany(sql, batch)
@@ -175,7 +180,7 @@ def bulk_load(kind: str, n: int) -> None:
                 for a in assigned:
                     copy.write_row(a)
             with cur.copy("COPY sla_clock (complaint_id, kind, preset, amount, unit, source, started_at, deadline, "
-                          "warn_at, escalate_at, confirmed) FROM STDIN") as copy:
+                          "warn_at, escalate_at, confirmed, alert_level, next_alert_at) FROM STDIN") as copy:
                 for c in clocks:
                     copy.write_row(c)
             cur.execute("SELECT setval(pg_get_serial_sequence('complaint', 'id'), (SELECT max(id) FROM complaint))")

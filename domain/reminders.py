@@ -153,7 +153,9 @@ def sweep(session, now: datetime) -> SweepResult:
     """One pass; the caller commits. Safe to run concurrently with itself."""
     c = SlaClock.__table__.c
     # The nothing-to-do case costs one index probe.
-    if session.scalar(select(c.id).where(c.stopped_at.is_(None), c.next_alert_at <= now).limit(1)) is None:
+    # (ORDER BY the indexed column: with LIMIT alone PostgreSQL may choose to scan the table.)
+    if session.scalar(select(c.id).where(c.stopped_at.is_(None), c.next_alert_at <= now)
+                      .order_by(c.next_alert_at).limit(1)) is None:
         return SweepResult(0, 0, 0)
     insert = _insert(session)
     crossed = _crossed(now)
