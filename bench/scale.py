@@ -54,14 +54,16 @@ def database_url(kind: str) -> str:
 
 
 def reset(kind: str, url: str) -> None:
+    """An empty database at `url` (the SQLite file removed, or the PostgreSQL database recreated)."""
+    name = make_url(url).database
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path("/tmp/kesu-bench.db" + suffix).unlink(missing_ok=True)
+            Path(name + suffix).unlink(missing_ok=True)
         return
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "kesu_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "kesu_bench"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.scale import PG_DEFAULT, ensure_pg_database  # noqa: E402
+from bench.scale import PG_DEFAULT, ensure_pg_database, reset  # noqa: E402
 from models import db  # noqa: E402
 
 STAGES = ["new"] * 20 + ["investigating"] * 30 + ["pending_approval"] * 15 + ["executing"] * 10 + \
@@ -45,20 +45,6 @@ def database_url(kind):
         return "sqlite:////tmp/kesu-sweep.db"
     server = make_url(os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT)
     return server.set(database="kesu_sweep").render_as_string(hide_password=False)
-
-
-def reset(kind, url):
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path("/tmp/kesu-sweep.db" + suffix).unlink(missing_ok=True)
-        return
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "kesu_sweep" WITH (FORCE)'))
-    admin.dispose()
-    ensure_pg_database(url)
 
 
 def load(kind, n, now, crossing=0.05, seed=11):

@@ -38,6 +38,7 @@ EVENTS = {
 def start(session, complaint, kind: K, now: datetime, cal=None) -> SlaClock:
     preset = settings.sla_preset(session)
     limit = sla.limits_for(preset, type=complaint.type, foreign=bool(complaint.customer_foreign),
+                           severity=complaint.severity, category=_top_category(session, complaint),
                            overrides=settings.sla_overrides(session))[kind]
     cal = cal or working_calendar.load(session, settings.company_tz())
     plan = sla.schedule(cal, now, limit)
@@ -53,6 +54,14 @@ def start(session, complaint, kind: K, now: datetime, cal=None) -> SlaClock:
     if complaint.paused_at is not None:   # started while waiting for the customer: waits too
         pause_clock(clock, now)
     return clock
+
+
+def _top_category(session, complaint) -> str | None:
+    from models.complaint import Category
+    category = session.get(Category, complaint.category_id) if complaint.category_id else None
+    if category is not None and category.parent_id:
+        category = session.get(Category, category.parent_id)
+    return category.name if category is not None else None
 
 
 def stop(session, complaint, kinds, now: datetime) -> None:

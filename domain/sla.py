@@ -72,22 +72,26 @@ PRESETS: dict[str, dict] = {
         ClockKind.DISPATCH: L(24, H, "seed 002: 24 小时内核实分派"),
         ClockKind.ANSWER: L(5, WD, "seed 002: 5 个工作日内答复客户"),
         ClockKind.CLOSE: L(10, WD, "seed 002: 10 个工作日内办结"),
-    }, "inquiry": {ClockKind.ANSWER: L(3, WD, "seed 002: 咨询 3 个工作日内回复")}},
+    }, "inquiry": {ClockKind.ANSWER: L(3, WD, "seed 002: 咨询 3 个工作日内回复")},
+        # "复杂投诉需在7个工作日内给予完整回复": serious and major complaints count as complex.
+        "severity": {sev: {ClockKind.ANSWER: L(7, WD, "seed 002: 复杂投诉 7 个工作日内完整回复")}
+                     for sev in ("serious", "major")}},
     # Seed 000 (IATF 16949 procedure): initial cause within 12 h; containment/actions within 3 days.
     "iatf": {"label": N_("汽车零部件 IATF（种子 000）"), "limits": {
         **GENERIC,
         ClockKind.INITIAL_CAUSE: L(12, H, "seed 000 IATF: 12 小时内初步原因分析"),
         ClockKind.PROPOSAL: L(3, D, "seed 000 IATF: 3 天内纠正措施"),
     }},
-    # Seed 000 (food factory): contact the customer within 30 min, dispatch within 1 h, test
-    # report within 48 h, investigation within 3 working days.
-    "food": {"label": N_("食品厂（种子 000）"), "limits": {
+    # Food plant (seed 003 and the food-factory procedure of seed 000): contact the customer within
+    # 30 min, pass the complaint on within 1 h, a test report within 48 h for product quality (24 h
+    # first findings for logistics, service …), investigation within 3 working days.
+    "food": {"label": N_("食品厂（种子 003 / 000）"), "limits": {
         **GENERIC,
-        ClockKind.FIRST_CONTACT: L("0.5", H, "seed 000 食品厂: 30 分钟内联系顾客"),
-        ClockKind.DISPATCH: L(1, H, "seed 000 食品厂: 1 小时内分派"),
-        ClockKind.INITIAL_CAUSE: L(48, H, "seed 000 食品厂: 48 小时内出检测报告"),
-        ClockKind.PROPOSAL: L(3, WD, "seed 000 食品厂: 3 个工作日内完成调查"),
-    }},
+        ClockKind.FIRST_CONTACT: L("0.5", H, "seed 003: 受理后 30 分钟内与客户取得联系"),
+        ClockKind.DISPATCH: L(1, H, "seed 003: 一般投诉 1 小时内转交处理部门"),
+        ClockKind.INITIAL_CAUSE: L(24, H, "seed 003: 物流、服务等 24 小时内初步调查结果"),
+        ClockKind.PROPOSAL: L(3, WD, "seed 000 食品厂 3.3: 调查三个工作日内完成"),
+    }, "category": {"产品质量": {ClockKind.INITIAL_CAUSE: L(48, H, "seed 003: 产品质量 48 小时内出具检验报告")}}},
     # Seed 001 (store chain): handled within 15 days (domestic) / 18 days (foreign) from the market
     # department's acceptance; branch 5 days, market department 7 days, processing unit 2 days.
     "store-chain": {"label": N_("连锁门店（种子 001）"), "limits": {
@@ -103,16 +107,21 @@ INQUIRY = {ClockKind.DISPATCH: L(24, H, "seed 003: 咨询 24 小时内转办"),
            ClockKind.ANSWER: L(3, WD, "seed 003: 咨询 3 个工作日内答复")}
 
 
-def limits_for(preset: str, *, type: str = "complaint", foreign: bool = False,
-               overrides: dict | None = None) -> dict[ClockKind, Limit]:
-    """The limits that apply to a complaint of this kind under `preset` (unknown → generic),
-    with the admin's edits (`overrides`) on top; inquiries keep their own short path."""
+def limits_for(preset: str, *, type: str = "complaint", foreign: bool = False, severity: str | None = None,
+               category: str | None = None, overrides: dict | None = None) -> dict[ClockKind, Limit]:
+    """The limits that apply to a complaint under `preset` (unknown → generic): the preset's table
+    with the admin's edits (`overrides`), then the preset's rules for foreign customers, for the
+    severity and for the (top-level) category; inquiries keep their own short path."""
     policy = PRESETS.get(preset, PRESETS["generic"])
     limits = dict(policy["limits"])
-    if foreign:
-        limits.update(policy.get("foreign", {}))
     if overrides:
         limits.update(overrides)
+    if foreign:
+        limits.update(policy.get("foreign", {}))
+    if severity:
+        limits.update(policy.get("severity", {}).get(severity, {}))
+    if category:
+        limits.update(policy.get("category", {}).get(category, {}))
     if type == "inquiry":
         limits.update(INQUIRY)
         limits.update(policy.get("inquiry", {}))
@@ -125,6 +134,16 @@ class Schedule:
     warn_at: datetime
     escalate_at: datetime
     confirmed: bool          # False when a day it crossed is in a year without a published calendar
+
+
+def special_rules(preset: str) -> list[tuple[str, str, ClockKind, Limit]]:
+    """The preset's rules beyond its table, for the admin page: (kind of rule, value, clock, limit)."""
+    policy = PRESETS.get(preset, PRESETS["generic"])
+    out = [("foreign", "", k, v) for k, v in policy.get("foreign", {}).items()]
+    for name in ("severity", "category"):
+        for value, rule in policy.get(name, {}).items():
+            out += [(name, value, k, v) for k, v in rule.items()]
+    return out
 
 
 def schedule(calendar: WorkingCalendar, start: datetime, limit: Limit) -> Schedule:

@@ -112,9 +112,9 @@ TRANSITIONS = {t.action: t for t in [
     T("mark_duplicate", OPEN, [S.CLOSED], DISPATCHERS, N_("重复登记，关闭"), N_("品管/总经理"), ALL_TYPES),
     # §4.1: waiting for the customer's material pauses the clocks (visible on the record).
     T("pause", OPEN, [], DISPATCHERS | {Role.HANDLER, Role.RECEIVER}, N_("等待客户补充材料（暂停计时）"),
-      N_("处理人/品管/首问负责人"), ALL_TYPES),
+      N_("处理人/品管/首问负责人"), {COMPLAINT, INQUIRY}),
     T("resume", OPEN, [], DISPATCHERS | {Role.HANDLER, Role.RECEIVER}, N_("客户材料已到，恢复计时"),
-      N_("处理人/品管/首问负责人"), ALL_TYPES),
+      N_("处理人/品管/首问负责人"), {COMPLAINT, INQUIRY}),
     # §3.3: inquiries and suggestions take the short path.
     T("answer_inquiry", {S.NEW}, [S.ANSWERED], DISPATCHERS | {Role.RECEIVER, Role.HANDLER}, N_("答复咨询"),
       N_("受理人/品管/部门"), {INQUIRY}),

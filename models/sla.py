@@ -17,9 +17,13 @@ class SlaClock(db.Model):
         # The sweep reads one range of one index: running clocks whose next reminder is due.
         Index("ix_sla_clock_running_next_alert", "next_alert_at", sqlite_where=text("stopped_at IS NULL"),
               postgresql_where=text("stopped_at IS NULL")),
-        # Overdue counts (manager home, digests).
+        # Overdue lists and digests (longest overdue first).
         Index("ix_sla_clock_running_deadline", "deadline", sqlite_where=text("stopped_at IS NULL"),
               postgresql_where=text("stopped_at IS NULL")),
+        # Overdue counts per clock on the manager's home: a capped range per kind.
+        Index("ix_sla_clock_ticking_kind_deadline", "kind", "deadline",
+              sqlite_where=text("stopped_at IS NULL AND paused_at IS NULL"),
+              postgresql_where=text("stopped_at IS NULL AND paused_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -526,7 +526,7 @@ def _reminders_page(status=200, errors=None, section=None, form=None, test_resul
                   digest=settings.digest_times(db.session), smtp=channels.smtp_config(db.session),
                   security=channels.SECURITY, problems=problems, counts=counts, errors=errors or {},
                   section=section, form=form or {}, action=EmptyForm(), test_result=test_result,
-                  robot_labels=channels.ROBOT_LABELS)
+                  robot_labels=channels.ROBOT_LABELS, rules=sla.special_rules(preset))
 
 
 @bp.route("/reminders")

@@ -66,6 +66,7 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_sla_clock_running_escalate'), sqlite_where=sa.text('stopped_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_sla_clock_running_warn'), sqlite_where=sa.text('stopped_at IS NULL'))
         batch_op.create_index('ix_sla_clock_running_next_alert', ['next_alert_at'], unique=False, sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
+        batch_op.create_index('ix_sla_clock_ticking_kind_deadline', ['kind', 'deadline'], unique=False, sqlite_where=sa.text('stopped_at IS NULL AND paused_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL AND paused_at IS NULL'))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=120), nullable=True))
@@ -82,6 +83,7 @@ def downgrade():
         batch_op.drop_column('email')
 
     with op.batch_alter_table('sla_clock', schema=None) as batch_op:
+        batch_op.drop_index('ix_sla_clock_ticking_kind_deadline')
         batch_op.drop_index('ix_sla_clock_running_next_alert', sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_sla_clock_running_warn'), ['warn_at'], unique=False, sqlite_where=sa.text('stopped_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_sla_clock_running_escalate'), ['escalate_at'], unique=False, sqlite_where=sa.text('stopped_at IS NULL'))

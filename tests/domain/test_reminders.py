@@ -267,3 +267,14 @@ def test_admin_edits_to_the_preset_apply_to_new_clocks_only(demo):
         settings.set_sla_limits(db.session, user("admin"), {"dispatch": ("-1", "working_hours"),
                                                             "answer": ("400", "working_days")})
     assert {"amount_dispatch", "amount_answer"} <= {p.field for p in err.value.problems}
+
+
+def test_overdue_counts_per_clock_are_capped_and_skip_paused_clocks(demo):
+    cs = [new_complaint() for _ in range(3)]
+    from domain.workflow import act
+    act(db.session, user("quality"), cs[0], "pause", version=cs[0].version, now=NOW + H, reason="等顾客回电")
+    db.session.commit()
+    counts = reminders.overdue_by_clock(db.session, NOW + 25 * H)
+    assert counts["dispatch"] == 2 and counts["first_contact"] == 2 and "answer" not in counts
+    assert reminders.overdue_by_clock(db.session, NOW + 25 * H, cap=1)["dispatch"] == 1
+    assert reminders.overdue_count(db.session, NOW + 25 * H) == 2

@@ -77,3 +77,19 @@ def test_a_deadline_into_2027_is_unconfirmed(preset):
     # Working days into an unpublished year are estimates; calendar days need no holiday table.
     assert s.confirmed is (limit.unit is not Unit.WORKING_DAYS)
     assert s.deadline.year == 2027
+
+
+def test_severity_and_category_rules():
+    start = at(2026, 11, 23, 10, 0)      # Monday
+    # bank, seed 002: complex (serious/major) complaints get 7 working days for the full answer
+    assert deadline("bank", K.ANSWER, start) == at(2026, 11, 30, 10, 0)
+    assert deadline("bank", K.ANSWER, start, severity="serious") == at(2026, 12, 2, 10, 0)
+    assert deadline("bank", K.ANSWER, start, severity="general") == at(2026, 11, 30, 10, 0)
+    # food, seed 003: a test report within 48 h for product quality, first findings within 24 h otherwise
+    assert deadline("food", K.INITIAL_CAUSE, start, category="产品质量") == at(2026, 11, 25, 10, 0)
+    assert deadline("food", K.INITIAL_CAUSE, start, category="交货") == at(2026, 11, 24, 10, 0)
+    # the admin's edit of the table does not undo a special rule
+    from domain.sla import L
+    edited = limits_for("bank", severity="major", overrides={K.ANSWER: L(4, Unit.WORKING_DAYS, "管理员修改")})
+    assert edited[K.ANSWER].amount == 7
+    assert limits_for("bank", overrides={K.ANSWER: L(4, Unit.WORKING_DAYS, "管理员修改")})[K.ANSWER].amount == 4

@@ -145,7 +145,7 @@ def test_dissatisfied_and_failed_contacts(demo):
 def test_inquiry_and_suggestion_take_the_short_path(demo):
     q = new_complaint(type="inquiry")
     assert {t.action for t in workflow.available(db.session, user("quality"), q)} == \
-        {"answer_inquiry", "withdraw", "mark_duplicate"}
+        {"answer_inquiry", "withdraw", "mark_duplicate", "pause"}
     do("receiver", q, "answer_inquiry", method="phone", note="营业时间 9:00–21:00")
     do("receiver", q, "close_short")
     assert q.stage == "closed"

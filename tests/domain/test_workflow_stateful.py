@@ -61,6 +61,10 @@ def fields_for(action, draw_ok, units, users, complaint):
         return {"duplicate_of_id": None}
     if action in ("answer_inquiry", "acknowledge", "close_short"):
         return {"method": "phone", "note": "答复"}
+    if action == "pause":
+        return {"reason": "等顾客补充小票" if ok % 4 else ""}
+    if action == "resume":
+        return {"note": "材料已到"}
     return {}
 
 
@@ -146,6 +150,16 @@ class Loop(RuleBasedStateMachine):
             Complaint, Complaint.id == SlaClock.complaint_id).where(
             Complaint.stage == Stage.CLOSED, SlaClock.stopped_at.is_(None)))
         assert running_closed == 0
+
+    @invariant()
+    def a_paused_complaint_has_every_running_clock_paused_and_silent(self):
+        from models.sla import SlaClock
+        for c in db.session.scalars(select(Complaint)):
+            for k in db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == c.id,
+                                                               SlaClock.stopped_at.is_(None))):
+                assert (k.paused_at is not None) == (c.paused_at is not None), (c.number, k.kind)
+                assert k.next_alert_at is None if k.paused_at else (k.next_alert_at is not None or k.alert_level == 3)
+            assert c.paused_at is None or c.stage != Stage.CLOSED
 
     @invariant()
     def every_change_has_its_event(self):

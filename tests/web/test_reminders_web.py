@@ -36,7 +36,8 @@ def test_admin_picks_and_edits_the_time_limits(login_as):
     assert admin.post("/admin/reminders/preset", {"preset": "food"}).status_code == 303
     assert db.session.get(Setting, "sla_preset").value == "food"
     page = admin.get("/admin/reminders").get_data(as_text=True)
-    assert "seed 000 食品厂: 30 分钟内联系顾客" in page
+    assert "seed 003: 受理后 30 分钟内与客户取得联系" in page
+    assert "类别：产品质量" in page and "seed 003: 产品质量 48 小时内出具检验报告" in page
     bad = admin.post("/admin/reminders/limits", {"amount_dispatch": "abc", "unit_dispatch": "calendar_hours"})
     assert bad.status_code == 422 and "请填写大于 0 的数字" in bad.get_data(as_text=True)
     assert db.session.get(Setting, "sla_overrides") is None
@@ -120,7 +121,7 @@ def test_the_bell_and_the_inbox_show_reminders(login_as, app):
     c = register(clerk)
     quality = as_user(app, "quality")
     before = quality.get("/complaints/notices/bell", htmx=True).get_data(as_text=True)
-    assert 'hx-trigger="every 60s"' in before
+    assert 'hx-trigger="every 60s, visibilitychange from:document"' in before
     make_overdue(c)
     bell = quality.get("/complaints/notices/bell", htmx=True).get_data(as_text=True)
     unread = db.session.query(Notification).filter(Notification.user_id == user("quality").id,
