@@ -23,6 +23,9 @@ def browser():
 @pytest.fixture
 def live_server(app, demo):
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Requests still running when the test ends (the bell polls in the background) finish before
+    # the app and its database connections are torn down: server_close() waits for them.
+    server.daemon_threads, server.block_on_close = False, True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -32,7 +35,9 @@ def live_server(app, demo):
 
 
 @pytest.fixture(params=list(SIZES))
-def page(request, browser):
+def page(request, browser, live_server):
+    # After the server, so closed before it: a closing page still sends requests (the bell asks
+    # again when the page is hidden), and they must reach a live app, not a torn-down one.
     size = request.param
     context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", has_touch=True,
                                   locale="zh-CN")

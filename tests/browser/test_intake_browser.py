@@ -52,8 +52,13 @@ def test_register_a_walk_in_complaint_with_a_photo(page, live_server):
     page.get_by_role("link", name="查看记录").tap()
     expect(page.locator(".gallery img")).to_have_count(2)
     page.locator(".gallery").scroll_into_view_if_needed()  # thumbnails load lazily
-    page.wait_for_function("Array.from(document.querySelectorAll('.gallery img'))"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
+    # (Polled from here: wait_for_function evaluates strings in the page, which our CSP forbids.)
+    loaded = "Array.from(document.querySelectorAll('.gallery img')).every(i => i.complete && i.naturalWidth > 0)"
+    for _ in range(100):
+        if page.evaluate(loaded):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(loaded), "thumbnails did not load"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "horizontal scroll"
 
 
