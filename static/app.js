@@ -16,6 +16,11 @@
     var r = region(); if (r) Array.prototype.forEach.call(r.children, fade);
   });
   document.addEventListener("toast", function (e) { show(e.detail.message, e.detail.level); });
+  // The tab comes back into view (a phone unlocked, a window raised): parts that keep
+  // themselves fresh (the bell) listen for "kesu:visible" and ask the server again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") document.dispatchEvent(new CustomEvent("kesu:visible"));
+  });
   // Photos: each pick becomes a preview holding its own (hidden) file input, and a fresh empty
   // input takes its place, so the camera can be used several times for one complaint.
   document.addEventListener("change", function (e) {

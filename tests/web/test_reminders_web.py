@@ -121,7 +121,7 @@ def test_the_bell_and_the_inbox_show_reminders(login_as, app):
     c = register(clerk)
     quality = as_user(app, "quality")
     before = quality.get("/complaints/notices/bell", htmx=True).get_data(as_text=True)
-    assert 'hx-trigger="every 60s, visibilitychange from:document"' in before
+    assert 'hx-trigger="every 60s, kesu:visible from:document"' in before
     make_overdue(c)
     bell = quality.get("/complaints/notices/bell", htmx=True).get_data(as_text=True)
     unread = db.session.query(Notification).filter(Notification.user_id == user("quality").id,
