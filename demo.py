@@ -278,6 +278,15 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
         do(c.first_responder.username, c, "survey", at, score=score, comment="顾客表示满意" if score >= 3 else "顾客仍不满意")
         if score <= 2 and depth >= 7:
             do("quality", c, "close", at + timedelta(days=1), note="已按规定处理，顾客意见记录在案。")
+    # Quality confirms the responsibility of most approved complaints (the newest still wait).
+    from domain import attribution
+    for c in session.scalars(select(Complaint).where(Complaint.approved_at.is_not(None))
+                             .order_by(Complaint.approved_at)).all():
+        p = attribution.propose(c)
+        if p is None or p.unit_id is None or (now - c.approved_at).days < 7 or rng.random() < 0.15:
+            continue
+        when = min(c.events[-1].at + timedelta(hours=2), now)    # after the last step, in order
+        do("quality", c, "attribute", when, kind=p.kind, unit_id=p.unit_id, user_id=p.user_id)
     # Settled on the spot: the follow-up call, a few days later.
     for c in session.scalars(select(Complaint).where(Complaint.stage == "follow_up", Complaint.spot_accepted.is_(True))):
         if (now - c.created_at).days > 5:

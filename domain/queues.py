@@ -87,3 +87,11 @@ def my_open(session, user, limit=20):
 
 def stage_counts(session) -> dict[str, int]:
     return {row.stage: row.n for row in session.scalars(select(StageCount))}
+
+
+def to_attribute(session, limit=LIMIT):
+    """Approved complaints whose responsibility quality has not confirmed yet, oldest first."""
+    return session.scalars(select(Complaint).where(
+        Complaint.approved_at.is_not(None), Complaint.attributed.is_(False), Complaint.type == "complaint")
+        .options(selectinload(Complaint.receiving_unit))
+        .order_by(Complaint.approved_at, Complaint.id).limit(limit)).all()

@@ -115,6 +115,9 @@ TRANSITIONS = {t.action: t for t in [
       N_("处理人/品管/首问负责人"), {COMPLAINT, INQUIRY}),
     T("resume", OPEN, [], DISPATCHERS | {Role.HANDLER, Role.RECEIVER}, N_("客户材料已到，恢复计时"),
       N_("处理人/品管/首问负责人"), {COMPLAINT, INQUIRY}),
+    # §6: responsibility of a valid, company-responsible complaint (seed 001 六.1–2).
+    T("attribute", {S.EXECUTING, S.VERIFYING, S.FOLLOW_UP, S.CLOSED}, [], DISPATCHERS, N_("确认责任归属"),
+      N_("品管/总经理")),
     # §3.3: inquiries and suggestions take the short path.
     T("answer_inquiry", {S.NEW}, [S.ANSWERED], DISPATCHERS | {Role.RECEIVER, Role.HANDLER}, N_("答复咨询"),
       N_("受理人/品管/部门"), {INQUIRY}),
@@ -187,6 +190,12 @@ def refusal(session, actor, complaint, action) -> str | None:
     elif action == "reopen":
         if complaint.stage == S.FOLLOW_UP and not (complaint.satisfaction is not None and complaint.satisfaction <= 2):
             return N_("只有已结案或顾客不满意的投诉可以重新处理。")
+    elif action == "attribute":
+        from domain.attribution import eligible
+        if not eligible(complaint):
+            return N_("只有处理方案已批准、且确属我司责任的投诉才需要确认责任归属。")
+        if actor.id == complaint.complained_user_id:
+            return N_("您是被投诉人，按公正原则不能确认这条投诉的责任归属。")
     elif action in ("pause", "resume"):
         if (complaint.paused_at is not None) == (action == "pause"):
             return N_("计时已经暂停。") if action == "pause" else N_("计时没有暂停。")
@@ -422,6 +431,30 @@ def _end_pause(session, c, now) -> int:
 def _resume(session, actor, c, now, *, note=None, **_):
     note = _text(note, "note", 500, required=False)
     return None, {"paused_minutes": _end_pause(session, c, now)}, note, None
+
+
+def _attribute(session, actor, c, now, *, kind=None, unit_id=None, user_id=None, reason=None, **_):
+    from domain import attribution
+    from models.complaint import Attribution
+    unit, person = attribution.check(session, kind, unit_id, user_id)
+    chosen = (kind, unit.id, person.id if person else None)
+    proposal = attribution.propose(c)
+    differs = proposal is None or chosen != (proposal.kind, proposal.unit_id, proposal.user_id)
+    reason = _text(reason, "reason", 500, required=differs,
+                   message=N_("与系统建议的归属不同，请写明理由。"))
+    row = session.scalar(select(Attribution).where(Attribution.complaint_id == c.id))
+    if row is None:
+        row = Attribution(complaint_id=c.id)
+        session.add(row)
+    row.kind, row.unit_id, row.user_id = chosen
+    row.proposed_kind = proposal.kind if proposal else None
+    row.proposed_unit_id = proposal.unit_id if proposal else None
+    row.proposed_user_id = proposal.user_id if proposal else None
+    row.reason, row.confirmed_by_id, row.confirmed_at = reason, actor.id, now
+    c.attributed = True
+    changes = {"kind": kind, "unit": unit.name, "user": person.display_name if person else None,
+               "as_proposed": not differs}
+    return None, changes, reason, None
 
 
 def approval_level(c, head_limit: Decimal = DEFAULT_HEAD_APPROVAL_LIMIT) -> str:

@@ -47,6 +47,9 @@ class Complaint(db.Model):
         Index("ix_complaint_first_responder_stage", "first_responder_id", "stage", "created_at"),
         Index("ix_complaint_stage_level", "stage", "approval_level", "created_at"),
         Index("ix_complaint_needs_decision", "needs_decision", "created_at"),
+        # Quality's "to attribute" queue: approved, not yet attributed (a small slice).
+        Index("ix_complaint_to_attribute", "approved_at", sqlite_where=text("approved_at IS NOT NULL AND NOT attributed"),
+              postgresql_where=text("approved_at IS NOT NULL AND NOT attributed")),
         Index("ix_complaint_category_created", "category_id", "created_at"),
         Index("ix_complaint_severity_created", "severity", "created_at"),
         # Registry search: exact phone, name and product by prefix (range scans on both databases).
@@ -153,6 +156,8 @@ class Complaint(db.Model):
     close_reason: Mapped[str | None] = mapped_column(String(16))            # resolved/withdrawn/duplicate/no_contact/decided
     close_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Responsibility confirmed (SPEC §6); approved complaints without it wait in quality's queue.
+    attributed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Waiting for the customer (等待客户补充材料, SPEC §4.1): the running clocks are paused.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(String(200))
@@ -279,3 +284,26 @@ class Notification(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
     complaint: Mapped[Complaint | None] = relationship()
+
+
+class Attribution(db.Model):
+    """Who answers for a valid, company-responsible complaint (SPEC §6, seed 001 六.1–2): the
+    domain's proposal and what quality confirmed, with the reason when they differ."""
+    __tablename__ = "attribution"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))               # team, factory, individual, store, branch, department
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    proposed_kind: Mapped[str | None] = mapped_column(String(12))
+    proposed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    proposed_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint] = relationship()
+    unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    confirmed_by: Mapped[User] = relationship(foreign_keys=[confirmed_by_id])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from blueprints._web import MAX_ID, client_ip, error_page, fragment, is_htmx, render, see_other
 from blueprints.complaints import bp
-from domain import attachments, privacy, registry, settings, workflow
+from domain import attachments, clocks, privacy, registry, settings, workflow
 from domain.errors import N_, DomainError
 from domain.roles import Role
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
@@ -95,7 +95,9 @@ def index():
     next_url = url_for("complaints.index", **args, after=page.next_cursor) if page.next_cursor else None
     units = {u.id: u.name for u in db.session.scalars(select(OrgUnit))}
     categories = {c.id: c.name for c in db.session.scalars(select(Category))}
+    badges = clocks.badges(db.session, [c.id for c in page.rows], utcnow())   # the countdowns, one query
     return render("complaints/index.html", "complaints/_rows.html", page=page, f=f, mine=mine, args=args,
+                  badges=badges,
                   next_url=next_url, bad_date=bad_date, units=units, categories=categories,
                   unit_options=_unit_options(), category_options=_category_options(),
                   first_page=not request.args.get("after"),
@@ -153,13 +155,22 @@ def _clocks(complaint):
     return out
 
 
+def _attribution(complaint):
+    if not complaint.attributed:
+        return None
+    from domain.attribution import KINDS
+    from models.complaint import Attribution
+    row = db.session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
+    return (row, _(KINDS[row.kind])) if row else None
+
+
 def _record_context(complaint, revealed=False):
     needs = privacy.needs_personal_data(db.session, current_user, complaint)
     threshold_reasons = [_(REASONS[r], threshold="") if r != "amount" else _("涉及金额达到重大投诉标准")
                          for r in complaint.severity_reasons or []]
     return dict(complaint=complaint, personal=privacy.shown(complaint, needs or revealed), can_reveal=not (needs or revealed),
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
-                clocks=_clocks(complaint),
+                clocks=_clocks(complaint), attribution=_attribution(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
 
@@ -251,6 +262,9 @@ def action_fields(complaint, action) -> dict:
         return {"verdicts": {a.id: (f.get(f"verdict_{a.id}"), f.get(f"reason_{a.id}")) for a in complaint.actions}}
     if action == "survey":
         return {"score": small_int(f.get("score")), "comment": f.get("comment")}
+    if action == "attribute":
+        return {"kind": f.get("kind"), "unit_id": _form_int("unit_id"), "user_id": _form_int("user_id"),
+                "reason": f.get("reason")}
     if action == "mark_duplicate":
         number = (f.get("duplicate_of") or "").strip().upper()
         other = db.session.scalar(registry.visible_complaints(db.session, current_user)
@@ -265,17 +279,32 @@ def action_fields(complaint, action) -> dict:
 
 def _action_form(complaint, action, status=200, errors=None, stale=None):
     t = workflow.TRANSITIONS[action]
-    units = [(u.id, u.name) for u in db.session.scalars(select(OrgUnit).where(
+    rows = db.session.scalars(select(OrgUnit).where(
         OrgUnit.active.is_(True), OrgUnit.kind.in_(("department", "factory", "team", "branch", "store")))
-        .order_by(OrgUnit.kind, OrgUnit.id))]
+        .order_by(OrgUnit.kind, OrgUnit.id)).all()
+    names = {u.id: u.name for u in rows}
+    # Teams and stores share names across factories and branches: show "嘉兴食品厂 / 包装班".
+    units = [(u.id, f"{names[u.parent_id]} / {u.name}" if u.kind in ("team", "store") and u.parent_id in names
+              else u.name) for u in rows]
     handlers = []
     if action in ("dispatch", "reassign"):
         from models.user import User, UserRole
         handlers = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
                                       .join(UserRole).where(UserRole.role == Role.HANDLER, User.active.is_(True))
                                       .order_by(OrgUnit.id, User.display_name)).all()
-    context = dict(c=complaint, action=action, t=t, errors=errors or {},
-                   form=request.form if request.method == "POST" else {}, units=units, handlers=handlers,
+    proposal, people, initial = None, [], {}
+    if action == "attribute":
+        from domain import attribution
+        from models.user import User
+        proposal = attribution.propose(complaint)
+        people = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
+                                    .where(User.active.is_(True)).order_by(OrgUnit.id, User.display_name)).all()
+        if request.method != "POST" and proposal is not None:   # the form starts from the proposal
+            initial = {"kind": proposal.kind, "unit_id": str(proposal.unit_id or ""),
+                            "user_id": str(proposal.user_id or "")}
+    context = dict(c=complaint, action=action, t=t, errors=errors or {}, proposal=proposal, people=people,
+                   form=request.form if request.method == "POST" else initial,
+                   units=units, handlers=handlers,
                    category_options=_category_options(), stale=stale, w=workflow,
                    severity_options=list(SEVERITY_LABELS.items()))
     if is_htmx():

@@ -154,12 +154,15 @@ class Loop(RuleBasedStateMachine):
     @invariant()
     def a_paused_complaint_has_every_running_clock_paused_and_silent(self):
         from models.sla import SlaClock
-        for c in db.session.scalars(select(Complaint)):
-            for k in db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == c.id,
-                                                               SlaClock.stopped_at.is_(None))):
-                assert (k.paused_at is not None) == (c.paused_at is not None), (c.number, k.kind)
-                assert k.next_alert_at is None if k.paused_at else (k.next_alert_at is not None or k.alert_level == 3)
-            assert c.paused_at is None or c.stage != Stage.CLOSED
+        rows = db.session.execute(select(Complaint.number, Complaint.paused_at, SlaClock.kind, SlaClock.paused_at,
+                                         SlaClock.next_alert_at, SlaClock.alert_level)
+                                  .join(SlaClock, SlaClock.complaint_id == Complaint.id)
+                                  .where(SlaClock.stopped_at.is_(None))).all()
+        for number, c_paused, kind, k_paused, next_alert, level in rows:
+            assert (k_paused is not None) == (c_paused is not None), (number, kind)
+            assert next_alert is None if k_paused else (next_alert is not None or level == 3)
+        assert not db.session.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.paused_at.is_not(None), Complaint.stage == Stage.CLOSED))
 
     @invariant()
     def every_change_has_its_event(self):

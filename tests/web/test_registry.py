@@ -141,3 +141,14 @@ def test_odd_query_parameters_are_ignored_not_errors(filled, login_as):
         assert "_external" not in resp.get_data(as_text=True) and "endpoint=" not in resp.get_data(as_text=True)
         assert web.get(f"/complaints/count?{query}").status_code == 200
     assert web.get("/complaints/?q=a&q=%00").status_code == 400
+
+
+def test_my_complaints_show_each_ones_stage_and_countdown(login_as):
+    clerk = login_as("receiver")
+    mine = register("receiver", 1)
+    other = register("receiver2", 2)
+    db.session.commit()
+    body = clerk.get("/complaints/?mine=1").get_data(as_text=True)
+    rows = body[body.index('id="complaint-rows"'):]
+    assert mine.number in rows and other.number not in rows
+    assert "已超时" in rows and "待分派" in rows     # registered in October: its clocks ran out long ago

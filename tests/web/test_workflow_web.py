@@ -187,3 +187,29 @@ def test_sweep_findings_get_clear_answers(login_as, app):
     db.session.refresh(c)
     resp = step(quality, c, "verify", **{f"verdict_{c.actions[0].id}": "waived", f"reason_{c.actions[0].id}": "长" * 501})
     assert resp.status_code == 422 and "最多 500 个字" in resp.get_data(as_text=True)
+
+
+def test_quality_confirms_responsibility_from_its_queue(login_as, app):
+    clerk = login_as("receiver")
+    c = register(clerk)
+    quality = as_user(app, "quality")
+    assert step(quality, c, "dispatch", unit_id=unit_id("销售部")).status_code == 204
+    head = as_user(app, "handler")
+    assert step(head, c, "propose", findings="店员未按规定解释", root_cause="培训不足", cause_category="man",
+                kind="apology", amount="", text="致歉").status_code == 204
+    manager = as_user(app, "manager")
+    assert step(manager, c, "approve").status_code == 204
+    home = quality.get("/quality/").get_data(as_text=True)
+    assert 'id="to-attribute"' in home and c.number in home
+    form = quality.get(f"/complaints/{c.id}/act/attribute", htmx=True).get_data(as_text=True)
+    assert "未能明确个人，归属专卖店" in form
+    store = unit_id("上海徐汇店")
+    assert f'<option value="{store}" selected>上海分公司 / 上海徐汇店</option>' in form
+    bad = step(quality, c, "attribute", kind="branch", unit_id=str(unit_id("上海分公司")))
+    assert bad.status_code == 422 and "与系统建议的归属不同，请写明理由" in bad.get_data(as_text=True)
+    assert step(quality, c, "attribute", kind="store", unit_id=str(store)).status_code == 204
+    db.session.refresh(c)
+    assert c.attributed and c.number not in quality.get("/quality/").get_data(as_text=True).split('id="to-attribute"')[1]
+    assert step(clerk, c, "attribute", kind="store", unit_id=str(store)).status_code == 409
+    record = quality.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert 'id="attribution"' in record and "门店 · 上海徐汇店" in record and "确认责任归属" in record
