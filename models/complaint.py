@@ -307,3 +307,21 @@ class Attribution(db.Model):
     unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     confirmed_by: Mapped[User] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class ConcealmentReview(db.Model):
+    """Quality's verdict on a complaint about a store that the store itself never recorded
+    (seed 001 五.2: 瞒报、漏报): confirmed or dismissed, with a note."""
+    __tablename__ = "concealment_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(10))           # confirmed, dismissed
+    note: Mapped[str] = mapped_column(String(500))
+    by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint] = relationship()
+    store: Mapped[OrgUnit] = relationship()
+    by: Mapped[User] = relationship()

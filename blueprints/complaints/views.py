@@ -1,10 +1,10 @@
 """The registry (every role's scoped list with filters and search), the record page with
 masked personal data and a logged reveal, the A4 print view and the attachment route."""
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, render_template, request, send_file, url_for
+from flask import abort, current_app, make_response, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -448,3 +448,130 @@ def notices():
             n.read_at = now
         db.session.commit()
     return page
+
+
+# --- accountability ledger (SPEC §5) ------------------------------------------------------------
+
+LEDGER_BY = {"person": N_("按人员"), "store": N_("按门店"), "branch": N_("按分公司")}
+LEDGER_COLUMNS = {"received": N_("受理"), "open": N_("未结"), "closed": N_("已结"), "closed_in_time": N_("按时结案"),
+                  "overdue": N_("当前超时"), "median_days": N_("结案中位天数"), "satisfaction": N_("平均满意度"),
+                  "repeats": N_("二次投诉"), "idle": N_("束之高阁")}
+
+
+def _ledger_args():
+    """by, period (company-time dates, end exclusive as the next day), sort — with defaults."""
+    from datetime import datetime as dt_cls
+    tz = _tz()
+    today = utcnow().astimezone(tz).date()
+    by = request.args.get("by") if request.args.get("by") in LEDGER_BY else "person"
+    start = _date_arg("from")[0] or today.replace(day=1)     # a bad date falls back to the default
+    end = _date_arg("to")[0] or today
+    if end < start:
+        start, end = end, start
+    sort = request.args.get("sort") if request.args.get("sort") in LEDGER_COLUMNS or request.args.get("sort") == "name" \
+        else "received"
+    desc = request.args.get("dir") != "asc"
+    bounds = (dt_cls.combine(start, dt_cls.min.time(), tz), dt_cls.combine(end + timedelta(days=1), dt_cls.min.time(), tz))
+    return by, start, end, bounds, sort, desc
+
+
+def _ledger_rows():
+    from domain import ledger
+    by, start, end, bounds, sort, desc = _ledger_args()
+    rows = ledger.sort(ledger.ledger(db.session, current_user, by, *bounds, utcnow()), sort, desc)
+    return by, start, end, sort, desc, rows
+
+
+@bp.route("/ledger")
+def ledger_page():
+    by, start, end, sort, desc, rows = _ledger_rows()
+    base = {"by": by, "from": start.isoformat(), "to": end.isoformat()}
+    return render("complaints/ledger.html", by=by, start=start, end=end, sort=sort, desc=desc, rows=rows,
+                  by_labels=LEDGER_BY, columns=LEDGER_COLUMNS, base=base)
+
+
+@bp.route("/ledger.xlsx")
+def ledger_export():
+    """The same table as an Excel file (numbers as numbers, a frozen header)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    by, start, end, sort, desc, rows = _ledger_rows()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("责任台账")
+    sheet.append([_("首问负责制责任台账"), f"{_(LEDGER_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
+    header = [_("姓名") if by == "person" else _("单位"), _("所属")] + [_(v) for v in LEDGER_COLUMNS.values()] + \
+        [_("按时结案率")]
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        sheet.append([r.name, r.unit] + [getattr(r, k) for k in LEDGER_COLUMNS] +
+                     [round(r.in_time_rate, 4) if r.in_time_rate is not None else None])
+    sheet.freeze_panes = "A3"
+    for column, width in zip("ABCDEFGHIJKL", (14, 14, 8, 8, 8, 10, 10, 14, 12, 10, 10, 12)):
+        sheet.column_dimensions[column].width = width
+    buf = io.BytesIO()
+    book.save(buf)
+    name = f"ledger-{by}-{start.isoformat()}-{end.isoformat()}.xlsx"
+    resp = make_response(buf.getvalue())
+    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+# --- store audit (seed 001 五.2) -------------------------------------------------------------
+
+def _audit_period():
+    from datetime import datetime as dt_cls
+    tz = _tz()
+    today = utcnow().astimezone(tz).date()
+    start = _date_arg("from")[0] or (today - timedelta(days=90))
+    end = _date_arg("to")[0] or today
+    if end < start:
+        start, end = end, start
+    return start, end, (dt_cls.combine(start, dt_cls.min.time(), tz),
+                        dt_cls.combine(end + timedelta(days=1), dt_cls.min.time(), tz))
+
+
+def _store_audit_page(status=200, errors=None, error_id=None):
+    from domain import store_audit
+    if not current_user.has_role(Role.QUALITY, Role.MANAGER):
+        abort(403)
+    start, end, bounds = _audit_period()
+    return render("complaints/store_audit.html", status=status, start=start, end=end,
+                  open_rows=store_audit.suspects(db.session, *bounds),
+                  done_rows=store_audit.suspects(db.session, *bounds, reviewed=True, limit=50),
+                  reviews=_reviews(), verdicts=store_audit.VERDICTS, errors=errors or {}, error_id=error_id,
+                  action=FlaskForm())
+
+
+def _reviews():
+    from models.complaint import ConcealmentReview
+    return {r.complaint_id: r for r in db.session.scalars(select(ConcealmentReview).order_by(
+        ConcealmentReview.at.desc()).limit(200))}
+
+
+@bp.route("/store-audit")
+def store_audit_page():
+    return _store_audit_page()
+
+
+@bp.route("/<id:complaint_id>/concealment", methods=["POST"])
+def concealment_review(complaint_id):
+    from domain import store_audit
+    if not current_user.has_role(Role.QUALITY, Role.MANAGER):
+        abort(403)
+    complaint = _complaint_or_404(complaint_id)
+    if not FlaskForm().validate_on_submit():
+        return _store_audit_page(400)
+    try:
+        store_audit.review(db.session, current_user, complaint, request.form.get("verdict", ""),
+                           request.form.get("note", ""), utcnow(), ip=request.remote_addr)
+    except DomainError as err:
+        db.session.rollback()
+        return _store_audit_page(422, {err.field or "": _(err.message, **err.params)}, complaint.id)
+    db.session.commit()
+    return see_other(url_for("complaints.store_audit_page"), _("已记录核查结果。"))

@@ -1,0 +1,82 @@
+"""The accountability ledger against a small hand-built set (SPEC §5): every number checked."""
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from domain import intake, ledger
+from domain.workflow import act
+from models import db
+from models.complaint import Category
+from models.org import OrgUnit
+from models.user import User
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOV = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+
+
+def user(name):
+    return db.session.scalar(select(User).where(User.username == name))
+
+
+def register(clerk, at, **kw):
+    data = dict(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
+                category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")), severity="general")
+    data.update(kw)
+    return intake.register(db.session, user(clerk), intake.IntakeData(**data), now=at, tz=TZ).complaint
+
+
+def do(who, c, action, at, **fields):
+    act(db.session, user(who), c, action, version=c.version, now=at, **fields)
+
+
+def build():
+    c1 = register("receiver", NOV)
+    do("quality", c1, "withdraw", NOV + 2 * DAY, reason="顾客撤诉")                 # closed in 2 days
+    c2 = register("receiver", NOV + DAY)
+    do("quality", c2, "withdraw", NOV + 21 * DAY, reason="顾客撤诉")                # 20 days: past the 15-day limit
+    c3 = register("receiver", NOV + 2 * DAY)                                        # never dispatched: idle
+    c4 = register("receiver", NOV + 3 * DAY, extra={"repeat_of_id": c1.id})         # a repeat, dispatched
+    do("quality", c4, "dispatch", NOV + 3 * DAY, unit_id=db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == "销售部")))
+    c5 = register("receiver", NOV + 4 * DAY, severity="minor", spot_action="当场换货", spot_accepted=True)
+    do("receiver", c5, "survey", NOV + 5 * DAY, score=4)                              # closed in 1 day, score 4
+    register("receiver2", NOV + 4 * DAY)                                             # another store
+    register("receiver", NOV - 10 * DAY)                                             # October: not counted
+    db.session.commit()
+    return c1, c2, c3, c4, c5
+
+
+def test_the_ledger_per_person_store_and_branch(demo):
+    build()
+    now = NOV + 30 * DAY
+    period = (datetime(2026, 11, 1, tzinfo=TZ), datetime(2026, 12, 1, tzinfo=TZ))
+    rows = {r.name: r for r in ledger.ledger(db.session, user("quality"), "person", *period, now)}
+    chen = rows["陈晓"]
+    assert (chen.received, chen.open, chen.closed, chen.closed_in_time, chen.overdue) == (5, 2, 3, 2, 2)
+    assert (chen.median_days, chen.satisfaction, chen.repeats, chen.idle) == (2.0, 4.0, 1, 1)
+    zhao = rows["赵敏"]
+    assert (zhao.received, zhao.open, zhao.closed, zhao.overdue, zhao.idle, zhao.median_days) == (1, 1, 0, 1, 1, None)
+    stores = {r.name: r for r in ledger.ledger(db.session, user("quality"), "store", *period, now)}
+    assert stores["上海徐汇店"].received == 5 and stores["上海徐汇店"].unit == "上海分公司"
+    assert stores["杭州西湖店"].received == 1
+    branches = {r.name: r for r in ledger.ledger(db.session, user("manager"), "branch", *period, now)}
+    assert (branches["上海分公司"].received, branches["杭州分公司"].received) == (5, 1)
+    # sorted by a column, highest first
+    assert [r.name for r in ledger.sort(list(stores.values()), "received")] == ["上海徐汇店", "杭州西湖店"]
+
+
+def test_a_store_head_sees_their_store_only(demo):
+    build()
+    now = NOV + 30 * DAY
+    period = (datetime(2026, 11, 1, tzinfo=TZ), datetime(2026, 12, 1, tzinfo=TZ))
+    mine = ledger.ledger(db.session, user("xh_head"), "store", *period, now)
+    assert [r.name for r in mine] == ["上海徐汇店"]
+    branch = ledger.ledger(db.session, user("hz_head"), "person", *period, now)
+    assert [r.name for r in branch] == ["赵敏"]
+
+
+def test_an_empty_period_is_empty(demo):
+    build()
+    assert ledger.ledger(db.session, user("quality"), "person", datetime(2025, 1, 1, tzinfo=TZ),
+                         datetime(2025, 2, 1, tzinfo=TZ), NOV) == []
