@@ -131,6 +131,8 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
     clerks = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.RECEIVER.value)
                              .order_by(User.username)).all()
     categories = {c.name: c.id for c in session.scalars(select(Category))}
+    from models.org import OrgUnit
+    stores = list(session.scalars(select(OrgUnit.id).where(OrgUnit.kind == "store").order_by(OrgUnit.id)))
     # Older complaints first, so that numbers run in time order within each month.
     moments = sorted(now - timedelta(days=rng.uniform(0, 425), minutes=rng.randint(0, 600)) for _ in range(count))
     phones: list[tuple[str, int, object]] = []
@@ -157,6 +159,9 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
         if repeat_of:
             extra["repeat_of_id"] = repeat_of
         channel = "walk_in" if clerk.org_unit.kind == "store" else rng.choice(["phone", "hotline", "web", "social"])
+        if clerk.org_unit.kind != "store" and rng.random() < 0.3:
+            # a caller complains about a store (seed 001 五.2: the store audit checks it recorded them)
+            extra["complained_unit_id"] = rng.choice(stores)
         kind = "complaint" if rng.random() < 0.9 else rng.choice(["inquiry", "suggestion"])
         data = intake.IntakeData(
             customer_name=name, customer_phone=phone, content=text.format(p=product), category_id=categories[sub],

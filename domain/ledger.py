@@ -54,8 +54,8 @@ def _group(by):
     if by == "person":
         return c.first_responder_id, []
     unit = aliased(OrgUnit, name="recv_unit")
-    if by == "store":
-        return c.receiving_unit_id, []
+    if by == "store":   # stores only (complaints received at head office or a branch office are not a store's)
+        return c.receiving_unit_id, [(unit, and_(unit.id == c.receiving_unit_id, unit.kind == "store"))]
     # branch: the receiving unit's parent when it is a store, the unit itself when a branch
     return case((unit.kind == "store", unit.parent_id), else_=unit.id), [(unit, unit.id == c.receiving_unit_id)]
 
