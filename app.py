@@ -15,7 +15,7 @@ from flask_login import current_user
 from extensions import babel, csrf, htmx, limiter, login_manager
 from models import db
 
-STATIC_VERSION = "10"  # bump when static files change (they are cached for a year)
+STATIC_VERSION = "11"  # bump when static files change (they are cached for a year)
 
 
 class Config:

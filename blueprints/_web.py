@@ -291,7 +291,7 @@ NOTICE_LABELS = {
     "rejected": N_("方案被驳回"), "handed_back": N_("部门退回，需重新分派"), "answer_not_accepted": N_("顾客不认可答复"),
     "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
     "major_registered": N_("新的重大投诉"), "digest:head": N_("每日摘要：本部门超时和今日到期"),
-    "digest:manager": N_("每日摘要：待审批和超时"),
+    "digest:manager": N_("每日摘要：待审批和超时"), "ledger:weekly": N_("每周责任台账"),
 }
 
 

@@ -61,6 +61,8 @@ def compose(session, row: Outbox) -> Message | None:
     with force_locale(locale):
         if row.kind.startswith("sla:"):
             subject, lines, link = _reminder(session, row)
+        elif row.kind == "ledger:weekly":
+            subject, lines, link = _weekly_ledger(session, user, row)
         elif row.kind.startswith("digest:"):
             subject, lines, link = _digest(session, row, user)
         else:
@@ -162,6 +164,24 @@ def _head_digest(session, _, user, now):
         lines += [f"  {r.complaint.number} {_(CLOCK_LABELS[ClockKind(r.kind)])} {_local(r.deadline)}" for r in rows] \
             or [_("  （无）")]
     return subject, lines, _link("/")
+
+
+def _weekly_ledger(session, user, row):
+    """The head's unit, person by person, for the seven days before the weekly notice."""
+    from datetime import timedelta as td
+
+    from domain import ledger
+    from models import utcnow
+    _ = _gettext()
+    if user is None:
+        return None, [], ""
+    now = session.scalar(select(Notification.at).where(Notification.id == row.notification_id)) or utcnow()
+    rows = ledger.sort(ledger.ledger(session, user, "person", now - td(days=7), now, now), "received")
+    subject = _("【客诉周报】本周受理 %(n)d 条，当前超时 %(o)d 条", n=sum(r.received for r in rows),
+                o=sum(r.overdue for r in rows))
+    lines = [_("%(name)s：受理 %(r)d，已结 %(c)d，按时 %(t)d，超时 %(o)d，束之高阁 %(i)d", name=r.name, r=r.received,
+               c=r.closed, t=r.closed_in_time, o=r.overdue, i=r.idle) for r in rows] or [_("本周没有受理投诉。")]
+    return subject, lines, _link("/complaints/ledger?by=person")
 
 
 def _manager_digest(session, _, now):

@@ -307,3 +307,35 @@ def send_digests(session, now: datetime) -> int:
             .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("d%"), u.email.is_not(None),
                    u.email != "")).on_conflict_do_nothing())
     return written
+
+
+# --- the weekly accountability page (SPEC §5) -----------------------------------------------
+
+def send_weekly_ledger(session, now: datetime) -> int:
+    """Mondays (company time), from the heads' digest time on: each store and branch head gets
+    their unit's accountability page for the past week — once per week (dedupe key)."""
+    from domain import settings
+    local = now.astimezone(settings.company_tz())
+    if local.weekday() != 0 or local.strftime("%H:%M") < settings.digest_times(session)["head"]:
+        return 0
+    year, week, _day = local.isocalendar()
+    insert = _insert(session)
+    u, o = User.__table__.c, OrgUnit.__table__.c
+    heads = (select(u.id, const("ledger:weekly"), literal(now, UTCDateTime),
+                    _key(f"w{year}-{week:02d}:u", u.id))
+             .join_from(User.__table__, OrgUnit.__table__, o.id == u.org_unit_id)
+             .where(u.active.is_(True), u.is_head.is_(True), o.kind.in_(("store", "branch"))))
+    session.execute(insert(Notification).from_select(["user_id", "kind", "at", "dedupe_key"], heads)
+                    .on_conflict_do_nothing())
+    written = _written(session, now, "w%")
+    if written and _email_on(session):
+        n = Notification.__table__.c
+        session.execute(insert(Outbox).from_select(
+            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "status", "attempts", "next_attempt_at",
+             "created_at"],
+            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, const("pending"),
+                   literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
+            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
+            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("w%"), u.email.is_not(None),
+                   u.email != "")).on_conflict_do_nothing())
+    return written

@@ -170,7 +170,7 @@ def set_sla_limits(session, actor, limits: dict, ip: str | None = None) -> dict:
             problems.append(InvalidInput(N_("时限不能超过一年。"), field=f"amount_{kind.value}"))
             continue
         if (value, unit) != (base[kind].amount, base[kind].unit.value):
-            stored[kind.value] = [str(value.normalize()), unit]
+            stored[kind.value] = [f"{value.normalize():f}", unit]
     if problems:
         from domain.errors import InvalidInputs
         raise InvalidInputs(problems)

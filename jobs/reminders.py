@@ -18,6 +18,7 @@ def sweep() -> dict:
     now = utcnow()
     result = reminders.sweep(db.session, now)
     digests = reminders.send_digests(db.session, now)
+    weekly = reminders.send_weekly_ledger(db.session, now)
     db.session.commit()
     ids = channels.due_ids(db.session, now)
     db.session.commit()
@@ -30,7 +31,7 @@ def sweep() -> dict:
                 enqueued += 1
         except Exception as err:   # noqa: BLE001 — Redis trouble: the database keeps them pending
             log.warning("could not enqueue deliveries: %s", type(err).__name__)
-    return {"clocks": result.clocks, "notices": result.notices, "outbox": result.outbox, "digests": digests,
+    return {"clocks": result.clocks, "notices": result.notices, "outbox": result.outbox, "digests": digests, "weekly": weekly,
             "delivery_jobs": enqueued}
 
 

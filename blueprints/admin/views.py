@@ -526,7 +526,7 @@ def _reminders_page(status=200, errors=None, section=None, form=None, test_resul
                   digest=settings.digest_times(db.session), smtp=channels.smtp_config(db.session),
                   security=channels.SECURITY, problems=problems, counts=counts, errors=errors or {},
                   section=section, form=form or {}, action=EmptyForm(), test_result=test_result,
-                  robot_labels=channels.ROBOT_LABELS, rules=sla.special_rules(preset))
+                  robot_labels=channels.ROBOT_LABELS, rules=sla.special_rules(preset), plain=_plain)
 
 
 @bp.route("/reminders")
@@ -636,3 +636,35 @@ def unit_robot_test(unit_id):
     except Exception as err:   # noqa: BLE001
         return _unit_page(unit, 422, robot_errors={"robot_url": [_("发送失败：%(e)s", e=channels._describe(err))]})
     return see_other(url_for("admin.unit", unit_id=unit.id), _("测试消息已发出，请到群里查看。"))
+
+
+# --- penalty rules (SPEC §6) ---------------------------------------------------------------------
+
+def _penalties_page(status=200, errors=None, form=None):
+    from domain import penalties
+    from domain.attribution import KINDS
+    from domain.severity import SEVERITY_LABELS
+    return render("admin/penalties.html", status=status, rules=penalties.rules(db.session),
+                  surcharges=penalties.surcharges(db.session), kinds=KINDS, severities=SEVERITY_LABELS,
+                  surcharge_labels=penalties.SURCHARGE_LABELS, errors=errors or {}, form=form or {},
+                  action=EmptyForm(), plain=_plain)
+
+
+@bp.route("/penalties", methods=["GET", "POST"])
+def penalty_rules():
+    from domain import penalties
+    from domain.attribution import KINDS
+    if request.method == "GET":
+        return _penalties_page()
+    if not EmptyForm().validate_on_submit():
+        return _penalties_page(400, {"": [_("页面已过期，请刷新后再试。")]})
+    f = request.form
+    table = {sev: {kind: f.get(f"rule_{sev}_{kind}", "") for kind in KINDS} for sev in penalties.SEVERITIES}
+    extra = {name: f.get(f"surcharge_{name}", "") for name in penalties.DEFAULT_SURCHARGES}
+    try:
+        penalties.set_rules(db.session, current_user, table, extra, ip=client_ip())
+    except DomainError as err:
+        db.session.rollback()
+        return _penalties_page(422, _errors_of(err), f)
+    db.session.commit()
+    return see_other(url_for("admin.penalty_rules"), _("已保存罚扣标准。"))

@@ -80,3 +80,30 @@ def test_an_empty_period_is_empty(demo):
     build()
     assert ledger.ledger(db.session, user("quality"), "person", datetime(2025, 1, 1, tzinfo=TZ),
                          datetime(2025, 2, 1, tzinfo=TZ), NOV) == []
+
+
+def test_store_and_branch_heads_get_the_weekly_page_once_on_monday(demo, smtp_sink):
+    from domain import channels, reminders
+    from models.complaint import Notification
+    channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(smtp_sink.port), security="none",
+                             username="", password="", sender="kesu@example.com", sender_name="")
+    user("xh_head").email = "yang.fan@example.com"
+    monday = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)          # Monday 09:00 Shanghai
+    register("receiver", monday - 2 * DAY)
+    db.session.commit()
+    assert reminders.send_weekly_ledger(db.session, monday - DAY) == 0    # Sunday
+    written = reminders.send_weekly_ledger(db.session, monday)
+    db.session.commit()
+    heads = {db.session.get(User, n.user_id).username for n in db.session.scalars(
+        select(Notification).where(Notification.kind == "ledger:weekly"))}
+    assert heads == {"xh_head", "sh_head", "hz_head", "nj_head"} and written == 4   # store and branch heads
+    assert reminders.send_weekly_ledger(db.session, monday + timedelta(hours=3)) == 0
+    from sqlalchemy import select as sel
+
+    from models.sla import Outbox
+    ids = list(db.session.scalars(sel(Outbox.id).where(Outbox.kind == "ledger:weekly")))
+    assert channels.deliver(db.session, ids, monday)["sent"] == 1
+    to, mail = smtp_sink.messages[-1]
+    text = mail.get_body(("plain",)).get_content()
+    assert to == ["yang.fan@example.com"] and mail["Subject"].startswith("【客诉周报】本周受理 1 条")
+    assert "陈晓：受理 1" in text and "/complaints/ledger?by=person" in text

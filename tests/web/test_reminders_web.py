@@ -55,6 +55,9 @@ def test_admin_picks_and_edits_the_time_limits(login_as):
     # without the CSRF token nothing changes
     assert admin.post("/admin/reminders/preset", {"preset": "bank"}, csrf=False).status_code == 400
     assert db.session.get(Setting, "sla_preset").value == "food"
+    assert admin.post("/admin/reminders/preset", {"preset": "bank"}).status_code == 303
+    page = admin.get("/admin/reminders").get_data(as_text=True)
+    assert 'name="amount_close" value="10"' in page and "E+" not in page     # 10 working days, written plainly
 
 
 def test_only_the_admin_reaches_the_settings(login_as, app):

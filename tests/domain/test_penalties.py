@@ -1,0 +1,61 @@
+"""Penalty rules (admin table) and the amount the rules propose (SPEC §6)."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from domain import penalties, store_audit
+from domain.errors import InvalidInput, NotAllowed
+from models import db
+from models.complaint import Attribution
+from models.org import OrgUnit
+from tests.domain.test_attribution import approved, unit
+from tests.domain.test_workflow import NOW, do, user
+
+
+def attribute(c, kind, unit_path):
+    do("quality", c, "attribute", kind=kind, unit_id=unit(unit_path).id)
+    return db.session.scalar(select(Attribution).where(Attribution.complaint_id == c.id))
+
+
+def test_the_default_table_and_no_surcharge(demo):
+    c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
+    a = attribute(c, "team", "嘉兴食品厂/加工一班")
+    p = penalties.propose(db.session, c, a, NOW)
+    assert (p.base, p.parts, p.amount) == (Decimal("200"), [], Decimal("200"))      # general × team
+    # ten days on, its answer clock (5 working days) has run out: handled late
+    from datetime import timedelta
+    assert [n for n, _p, _a in penalties.propose(db.session, c, a, NOW + timedelta(days=10)).parts] == ["overdue"]
+
+
+def test_surcharges_for_overdue_repeat_and_concealment(demo):
+    first = approved(dept="销售部", clerk="cs1")
+    c = approved(dept="销售部", customer_phone="13812345678", clerk="cs1",
+                 extra={"repeat_of_id": first.id, "complained_unit_id": unit("上海分公司/上海徐汇店").id})
+    store_audit.review(db.session, user("quality"), c, "confirmed", "门店未登记", NOW)
+    a = attribute(c, "store", "上海分公司/上海徐汇店")
+    from models.sla import SlaClock
+    clock = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "dispatch"))
+    clock.deadline = clock.stopped_at - timedelta(hours=1)      # dispatched an hour late
+    p = penalties.propose(db.session, c, a, NOW)
+    # dispatched late, a repeat, and concealed
+    assert p.base == Decimal("200")
+    assert [(n, pct) for n, pct, _a in p.parts] == [("overdue", 20), ("repeat", 50), ("concealed", 100)]
+    assert p.amount == Decimal("200") + Decimal("40") + Decimal("100") + Decimal("200")
+
+
+def test_the_admin_edits_the_table_with_every_bad_cell_reported(demo):
+    table = {sev: {kind: str(v) for kind, v in row.items()} for sev, row in penalties.DEFAULT_RULES.items()}
+    table["major"]["factory"] = "-5"
+    table["minor"]["individual"] = "abc"
+    with pytest.raises(InvalidInput) as err:
+        penalties.set_rules(db.session, user("admin"), table, {"overdue": "20", "repeat": "x", "concealed": "100"})
+    assert {p.field for p in err.value.problems} == {"rule_major_factory", "rule_minor_individual", "surcharge_repeat"}
+    with pytest.raises(NotAllowed):
+        penalties.set_rules(db.session, user("manager"), table, {})
+    table["major"]["factory"], table["minor"]["individual"] = "8,000", "80"
+    penalties.set_rules(db.session, user("admin"), table, {"overdue": "30%", "repeat": "0", "concealed": "150"})
+    db.session.commit()
+    assert penalties.rules(db.session)["major"]["factory"] == Decimal("8000")
+    assert penalties.surcharges(db.session) == {"overdue": 30, "repeat": 0, "concealed": 150}
