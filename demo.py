@@ -292,6 +292,31 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
             continue
         when = min(c.events[-1].at + timedelta(hours=2), now)    # after the last step, in order
         do("quality", c, "attribute", when, kind=p.kind, unit_id=p.unit_id, user_id=p.user_id)
+    # Penalties in every state (SPEC §6): pending, rejected, approved, published; one appeal.
+    from domain import penalties
+    from domain.scoping import covers_unit
+    decided = []
+    for c in session.scalars(select(Complaint).where(Complaint.attributed.is_(True))
+                             .order_by(Complaint.approved_at)).all():
+        if rng.random() < 0.4:
+            continue
+        when = min(c.events[-1].at + timedelta(hours=3), now)
+        p = penalties.create(session, users["quality"], c, when)
+        roll = rng.random()
+        if roll < 0.5 and (now - when).days < 30:
+            continue                                                   # still waiting for the manager
+        if roll < 0.12:
+            penalties.decide(session, users["manager"], p, "reject", when, version=p.version,
+                             comment="责任证据不足，不予罚扣")
+        else:
+            penalties.decide(session, users["manager"], p, "approve", when, version=p.version)
+            decided.append(p)
+    heads = [u for u in users.values() if u.is_head and u.active]
+    for p in reversed(decided):                                        # the latest one a head can appeal
+        head = next((u for u in heads if covers_unit(session, u, p.unit_id)), None)
+        if head is not None:
+            penalties.file_appeal(session, head, p, "本单位已整改，且顾客已接受赔偿，请求减免。", now, version=p.version)
+            break
     # Settled on the spot: the follow-up call, a few days later.
     for c in session.scalars(select(Complaint).where(Complaint.stage == "follow_up", Complaint.spot_accepted.is_(True))):
         if (now - c.created_at).days > 5:

@@ -260,6 +260,9 @@ def register_web(app) -> None:
             "unread_notices": _unread_notices,
             "clock_label": _clock_label,
             "notice_label": notice_label,
+            "penalty_who": _penalty_who,
+            "penalty_status": lambda s: _(PENALTY_STATUS.get(s, s)),
+            "penalty_event": lambda k: _(PENALTY_EVENTS.get(k, k)),
         }
 
     @app.template_filter("dt")
@@ -293,6 +296,19 @@ NOTICE_LABELS = {
     "major_registered": N_("新的重大投诉"), "digest:head": N_("每日摘要：本部门超时和今日到期"),
     "digest:manager": N_("每日摘要：待审批和超时"), "ledger:weekly": N_("每周责任台账"),
 }
+
+
+PENALTY_STATUS = {"pending": N_("待总经理审批"), "approved": N_("已批准"), "rejected": N_("已驳回"),
+                  "published": N_("已批准并公布")}
+PENALTY_EVENTS = {"proposed": N_("提出罚扣"), "approved": N_("批准"), "rejected": N_("驳回"), "published": N_("公布"),
+                  "appealed": N_("申诉"), "appeal_upheld": N_("申诉：维持"), "appeal_reduced": N_("申诉：减免"),
+                  "appeal_withdrawn": N_("申诉：撤销")}
+
+
+def _penalty_who(p):
+    from domain.attribution import KINDS
+    who = f"{_(KINDS[p.kind])} · {p.unit.name}"
+    return f"{who} · {p.user.display_name}" if p.user else who
 
 
 def notice_label(kind):

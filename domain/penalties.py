@@ -116,3 +116,118 @@ def propose(session, complaint, attribution, now) -> Proposal:
     parts = [(name, extra[name], (base * extra[name] / 100).quantize(Decimal("0.01")))
              for name in DEFAULT_SURCHARGES if found[name] and extra[name]]
     return Proposal(base, parts)
+
+
+# --- penalty records: propose → approve / reject → publish; one appeal ----------------------------
+
+SERIOUS = frozenset({"serious", "major"})          # published by the general manager's office (seed 001)
+APPEAL_DECISIONS = {"upheld": N_("维持"), "reduced": N_("减免"), "withdrawn": N_("撤销")}
+
+
+class Stale(InvalidInput):
+    def __init__(self):
+        super().__init__(N_("在您操作的同时，这条罚扣已有变化。请刷新后再看。"))
+
+
+def _event(session, p, actor, kind, now, amount=None, comment=None):
+    from models.complaint import PenaltyEvent
+    p.version += 1
+    p.updated_at = now
+    session.add(PenaltyEvent(penalty=p, at=now, actor_id=actor.id, kind=kind, amount=amount, comment=comment,
+                             version=p.version))
+
+
+def _reason(text, required, message):
+    from domain.text import clean
+    text = clean(text or "", multiline=True)
+    if required and not text:
+        raise InvalidInput(message, field="reason")
+    if len(text) > 500:
+        raise InvalidInput(N_("最多 %(max)d 个字。"), field="reason", max=500)
+    return text or None
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+        if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(N_("请填写 0 到 1000000 之间的金额。"), field="amount") from None
+    return amount.quantize(Decimal("0.01"))
+
+
+def create(session, actor, complaint, now, amount=None, reason=None):
+    """Quality (or the manager) puts a penalty for an attributed complaint to the manager, with the
+    rules' amount or another one and the reason for it."""
+    from models.complaint import Attribution, Penalty
+    if not actor.has_role(Role.QUALITY, Role.MANAGER):
+        raise NotAllowed(N_("只有品管或总经理可以提出罚扣。"))
+    a = session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
+    if a is None:
+        raise InvalidInput(N_("请先确认责任归属。"))
+    if session.scalar(select(Penalty.id).where(Penalty.complaint_id == complaint.id)) is not None:
+        raise InvalidInput(N_("这条投诉已经有罚扣记录。"))
+    proposal = propose(session, complaint, a, now)
+    final = proposal.amount if amount in (None, "") else _money(amount)
+    reason = _reason(reason, final != proposal.amount, N_("金额与标准不同，请写明理由。"))
+    p = Penalty(complaint_id=complaint.id, kind=a.kind, unit_id=a.unit_id, user_id=a.user_id,
+                severity=complaint.severity, proposed_amount=proposal.amount, amount=final, reason=reason,
+                basis={"base": str(proposal.base), "surcharges": [[n, pct, str(x)] for n, pct, x in proposal.parts]},
+                status="pending", version=0, created_at=now, updated_at=now)
+    session.add(p)
+    _event(session, p, actor, "proposed", now, final, reason)
+    return p
+
+
+def decide(session, actor, p, decision: str, now, version: int, comment=None):
+    """The manager approves or rejects (one tap); a serious or major one is then published."""
+    if not actor.has_role(Role.MANAGER):
+        raise NotAllowed(N_("罚扣须由总经理审批。"))
+    if version != p.version:
+        raise Stale()
+    if p.status != "pending" or decision not in ("approve", "reject"):
+        raise InvalidInput(N_("这条罚扣现在不能审批。"))
+    comment = _reason(comment, decision == "reject", N_("驳回请写明理由。"))
+    p.status = "approved" if decision == "approve" else "rejected"
+    _event(session, p, actor, "approved" if decision == "approve" else "rejected", now, comment=comment)
+    if p.status == "approved" and p.severity in SERIOUS:
+        p.status = "published"      # 情节严重的，由总经理办公室公布
+        _event(session, p, actor, "published", now)
+    return p
+
+
+def file_appeal(session, actor, p, text, now, version: int):
+    """The penalised unit's head (or the person penalised) objects once."""
+    from domain.scoping import covers_unit
+    if version != p.version:
+        raise Stale()
+    own = actor.id == p.user_id or (actor.is_head and covers_unit(session, actor, p.unit_id))
+    if not own:
+        raise NotAllowed(N_("只有被罚扣的本人或其单位负责人可以申诉。"))
+    if p.status not in ("approved", "published") or p.appeal is not None:
+        raise InvalidInput(N_("每条罚扣只能申诉一次，且须在批准之后。"))
+    p.appeal = _reason(text, True, N_("请写明申诉理由。"))
+    p.appeal_by_id = actor.id
+    _event(session, p, actor, "appealed", now, comment=p.appeal)
+    return p
+
+
+def decide_appeal(session, actor, p, decision: str, now, version: int, amount=None, comment=None):
+    if not actor.has_role(Role.MANAGER):
+        raise NotAllowed(N_("申诉由总经理决定。"))
+    if version != p.version:
+        raise Stale()
+    if p.appeal is None or p.appeal_decision is not None or decision not in APPEAL_DECISIONS:
+        raise InvalidInput(N_("这条罚扣没有待决定的申诉。"))
+    comment = _reason(comment, True, N_("请写明决定的理由。"))
+    if decision == "reduced":
+        new = _money(amount)
+        if new >= p.amount:
+            raise InvalidInput(N_("减免后的金额须低于原金额。"), field="amount")
+        p.amount = new
+    elif decision == "withdrawn":
+        p.amount = Decimal("0.00")
+    p.appeal_decision = decision
+    _event(session, p, actor, "appeal_" + decision, now, p.amount, comment)
+    return p

@@ -95,3 +95,12 @@ def to_attribute(session, limit=LIMIT):
         Complaint.approved_at.is_not(None), Complaint.attributed.is_(False), Complaint.type == "complaint")
         .options(selectinload(Complaint.receiving_unit))
         .order_by(Complaint.approved_at, Complaint.id).limit(limit)).all()
+
+
+def penalties_to_approve(session, limit=LIMIT):
+    """Penalties waiting for the manager, oldest first."""
+    from models.complaint import Penalty
+    return session.scalars(select(Penalty).where(Penalty.status == "pending")
+                           .options(selectinload(Penalty.complaint), selectinload(Penalty.unit),
+                                    selectinload(Penalty.user))
+                           .order_by(Penalty.created_at, Penalty.id).limit(limit)).all()

@@ -55,7 +55,7 @@ from models.user import User, UserRole  # noqa: E402,F401
 from models.audit import AuditEvent  # noqa: E402,F401
 from models.numbering import NumberCounter  # noqa: E402,F401
 from models.complaint import (Assignment, Attribution, Category, Complaint, ConcealmentReview, ComplaintEvent, CorrectiveAction,  # noqa: E402,F401
-                              CustomerContact, Notification, StageCount)
+                              CustomerContact, Notification, Penalty, PenaltyEvent, StageCount)
 from models.attachment import Attachment  # noqa: E402,F401
 from models.setting import Setting  # noqa: E402,F401
 from models.calendar import CalendarDay  # noqa: E402,F401

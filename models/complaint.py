@@ -325,3 +325,53 @@ class ConcealmentReview(db.Model):
     complaint: Mapped[Complaint] = relationship()
     store: Mapped[OrgUnit] = relationship()
     by: Mapped[User] = relationship()
+
+
+class Penalty(db.Model):
+    """A penalty (罚扣) for an attributed complaint (SPEC §6): proposed from the admin's table,
+    possibly changed with a reason, approved by the manager, published when serious, and open to
+    one appeal by the penalised unit's head. Every step is a PenaltyEvent; `version` is the
+    optimistic lock, as on complaints."""
+    __tablename__ = "penalty"
+    __table_args__ = (Index("ix_penalty_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(12))
+    proposed_amount: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    basis: Mapped[dict | None] = mapped_column(JSON)             # base and surcharges applied
+    reason: Mapped[str | None] = mapped_column(String(500))       # why the amount differs
+    status: Mapped[str] = mapped_column(String(12), default="pending")   # pending, approved, rejected, published
+    appeal: Mapped[str | None] = mapped_column(Text)
+    appeal_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    appeal_decision: Mapped[str | None] = mapped_column(String(12))      # upheld, reduced, withdrawn
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    complaint: Mapped[Complaint] = relationship()
+    unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    events: Mapped[list["PenaltyEvent"]] = relationship(order_by="PenaltyEvent.id", back_populates="penalty")
+
+
+class PenaltyEvent(db.Model):
+    __tablename__ = "penalty_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    penalty_id: Mapped[int] = mapped_column(ForeignKey("penalty.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+
+    penalty: Mapped[Penalty] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from blueprints._web import MAX_ID, client_ip, error_page, fragment, is_htmx, render, see_other
 from blueprints.complaints import bp
 from domain import attachments, clocks, privacy, registry, settings, workflow
-from domain.errors import N_, DomainError
+from domain.errors import N_, DomainError, NotAllowed
 from domain.roles import Role
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
 from domain.orgtree import tree
@@ -170,7 +170,7 @@ def _record_context(complaint, revealed=False):
                          for r in complaint.severity_reasons or []]
     return dict(complaint=complaint, personal=privacy.shown(complaint, needs or revealed), can_reveal=not (needs or revealed),
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
-                clocks=_clocks(complaint), attribution=_attribution(complaint),
+                clocks=_clocks(complaint), attribution=_attribution(complaint), **_penalty_context(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
 
@@ -575,3 +575,108 @@ def concealment_review(complaint_id):
         return _store_audit_page(422, {err.field or "": _(err.message, **err.params)}, complaint.id)
     db.session.commit()
     return see_other(url_for("complaints.store_audit_page"), _("已记录核查结果。"))
+
+
+# --- penalties (SPEC §6) ----------------------------------------------------------------------------
+
+def _penalty_of(complaint):
+    from models.complaint import Penalty
+    return db.session.scalar(select(Penalty).where(Penalty.complaint_id == complaint.id))
+
+
+def _penalty_context(complaint):
+    """For the record page: the penalty, or what the rules would propose."""
+    from domain import penalties
+    from models.complaint import Attribution
+    p = _penalty_of(complaint)
+    proposal = None
+    if p is None and complaint.attributed and current_user.has_role(Role.QUALITY, Role.MANAGER):
+        a = db.session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
+        proposal = penalties.propose(db.session, complaint, a, utcnow()) if a else None
+    return {"penalty": p, "penalty_proposal": proposal, "surcharge_labels": penalties.SURCHARGE_LABELS,
+            "appeal_decisions": penalties.APPEAL_DECISIONS, "penalty_form": FlaskForm(),
+            "can_appeal": p is not None and _can_appeal(p)}
+
+
+def _can_appeal(p):
+    from domain.scoping import covers_unit
+    return p.status in ("approved", "published") and p.appeal is None and (
+        current_user.id == p.user_id or (current_user.is_head and covers_unit(db.session, current_user, p.unit_id)))
+
+
+def _penalty_step(complaint_id, step):
+    """One POST on a complaint's penalty; back to the record page with a message."""
+    from domain import penalties
+    complaint = _complaint_or_404(complaint_id)
+    if not FlaskForm().validate_on_submit():
+        return error_page(400, _("页面已过期"), _("页面已过期，请刷新后再试。"))
+    f = request.form
+    version = small_int(f.get("version"))
+    p = _penalty_of(complaint)
+    try:
+        if step == "create":
+            penalties.create(db.session, current_user, complaint, utcnow(), amount=f.get("amount"),
+                             reason=f.get("reason"))
+        elif p is None:
+            abort(404)
+        elif step == "appeal":
+            penalties.file_appeal(db.session, current_user, p, f.get("appeal"), utcnow(), version=version)
+        else:
+            penalties.decide_appeal(db.session, current_user, p, step, utcnow(), version=version,
+                                    amount=f.get("amount"), comment=f.get("comment"))
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        status = 409 if isinstance(err, penalties.Stale) else 403 if isinstance(err, NotAllowed) else 422
+        return error_page(status, _("没有保存"), _(err.message, **err.params))
+    return see_other(url_for("complaints.record", complaint_id=complaint.id) + "#penalty", _("已保存。"))
+
+
+@bp.route("/<id:complaint_id>/penalty", methods=["POST"])
+def penalty_create(complaint_id):
+    return _penalty_step(complaint_id, "create")
+
+
+@bp.route("/<id:complaint_id>/penalty/appeal", methods=["POST"])
+def penalty_appeal(complaint_id):
+    return _penalty_step(complaint_id, "appeal")
+
+
+@bp.route("/<id:complaint_id>/penalty/appeal/<any(upheld, reduced, withdrawn):decision>", methods=["POST"])
+def penalty_appeal_decision(complaint_id, decision):
+    return _penalty_step(complaint_id, decision)
+
+
+def _penalty_card(p, status=200, **extra):
+    return fragment("complaints/_penalty_card.html", status=status, p=p, **extra)
+
+
+@bp.route("/<id:complaint_id>/penalty/card")
+def penalty_card(complaint_id):
+    p = _penalty_of(_complaint_or_404(complaint_id))
+    if p is None:
+        abort(404)
+    return _penalty_card(p, rejecting=request.args.get("reject") == "1")
+
+
+@bp.route("/<id:complaint_id>/penalty/<any(approve, reject):decision>", methods=["POST"])
+def penalty_decide(complaint_id, decision):
+    """The manager's one tap on a penalty card (HTMX: the card is replaced by its outcome)."""
+    from domain import penalties
+    p = _penalty_of(_complaint_or_404(complaint_id))
+    if p is None:
+        abort(404)
+    version = small_int(request.form.get("version"))
+    try:
+        penalties.decide(db.session, current_user, p, decision, utcnow(), version=-1 if version is None else version,
+                         comment=request.form.get("comment"))
+        db.session.commit()
+    except penalties.Stale:
+        db.session.rollback()
+        return _penalty_card(_penalty_of(_complaint_or_404(complaint_id)), 409, done=_("已由别人处理。"))
+    except DomainError as err:
+        db.session.rollback()
+        return _penalty_card(_penalty_of(_complaint_or_404(complaint_id)), 422, message=_(err.message, **err.params),
+                             rejecting=decision == "reject", comment=request.form.get("comment"))
+    done = {"approved": _("已批准"), "published": _("已批准，并由总经理办公室公布"), "rejected": _("已驳回")}[p.status]
+    return _penalty_card(p, done=done)

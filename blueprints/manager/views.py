@@ -20,4 +20,5 @@ def home():
     return render("manager/home.html", cards=cards, total=counts.get(Stage.PENDING_APPROVAL, 0),
                   open_total=sum(n for _s, _l, n in open_stages), open_stages=open_stages, w=workflow,
                   decide=decide, badges=clocks.badges(db.session, [c.id for c in decide], utcnow()),
-                  overdue=reminders.overdue_by_clock(db.session, utcnow()), cap=reminders.OVERDUE_CAP)
+                  overdue=reminders.overdue_by_clock(db.session, utcnow()), cap=reminders.OVERDUE_CAP,
+                  penalties=queues.penalties_to_approve(db.session, limit=CARDS))

@@ -59,3 +59,52 @@ def test_the_admin_edits_the_table_with_every_bad_cell_reported(demo):
     db.session.commit()
     assert penalties.rules(db.session)["major"]["factory"] == Decimal("8000")
     assert penalties.surcharges(db.session) == {"overdue": 30, "repeat": 0, "concealed": 150}
+
+
+def test_a_penalty_goes_to_the_manager_and_a_serious_one_is_published(demo):
+    c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
+    attribute(c, "team", "嘉兴食品厂/加工一班")
+    with pytest.raises(NotAllowed):
+        penalties.create(db.session, user("handler"), c, NOW)
+    with pytest.raises(InvalidInput) as err:          # another amount needs a reason
+        penalties.create(db.session, user("quality"), c, NOW, amount="150")
+    assert err.value.field == "reason"
+    p = penalties.create(db.session, user("quality"), c, NOW, amount="150", reason="班组已主动整改，酌情减轻")
+    assert (p.proposed_amount, p.amount, p.status, p.version) == (Decimal("200"), Decimal("150.00"), "pending", 1)
+    with pytest.raises(InvalidInput):
+        penalties.create(db.session, user("quality"), c, NOW)          # one per complaint
+    with pytest.raises(NotAllowed):
+        penalties.decide(db.session, user("prod_head"), p, "approve", NOW, version=1)
+    with pytest.raises(InvalidInput):                                   # a stale card
+        penalties.decide(db.session, user("manager"), p, "approve", NOW, version=0)
+    penalties.decide(db.session, user("manager"), p, "approve", NOW, version=1)
+    assert p.status == "approved" and [e.kind for e in p.events] == ["proposed", "approved"]
+    serious = approved(severity="serious", extra={"complained_unit_id": unit("嘉兴食品厂").id})
+    attribute(serious, "factory", "嘉兴食品厂")
+    q = penalties.create(db.session, user("quality"), serious, NOW)
+    assert q.amount == Decimal("1000")                                  # serious × factory
+    penalties.decide(db.session, user("manager"), q, "approve", NOW, version=q.version)
+    assert q.status == "published" and [e.kind for e in q.events][-1] == "published"
+
+
+def test_one_appeal_by_the_penalised_unit_decided_by_the_manager(demo):
+    c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
+    attribute(c, "team", "嘉兴食品厂/加工一班")
+    p = penalties.create(db.session, user("quality"), c, NOW)
+    with pytest.raises(InvalidInput):                                   # not approved yet
+        penalties.file_appeal(db.session, user("jx_team"), p, "已整改", NOW, version=p.version)
+    penalties.decide(db.session, user("manager"), p, "approve", NOW, version=p.version)
+    with pytest.raises(NotAllowed):                                     # another factory's head
+        penalties.file_appeal(db.session, user("ks_head"), p, "不服", NOW, version=p.version)
+    penalties.file_appeal(db.session, user("jx_team"), p, "头发来自包装环节，非本班组", NOW, version=p.version)
+    with pytest.raises(InvalidInput):                                   # only once
+        penalties.file_appeal(db.session, user("jx_head"), p, "再次申诉", NOW, version=p.version)
+    with pytest.raises(InvalidInput):
+        penalties.decide_appeal(db.session, user("manager"), p, "reduced", NOW, version=p.version, amount="300",
+                                comment="减免")                           # not lower
+    penalties.decide_appeal(db.session, user("manager"), p, "reduced", NOW, version=p.version, amount="100",
+                            comment="证据部分成立，减半")
+    assert (p.amount, p.appeal_decision) == (Decimal("100.00"), "reduced")
+    assert [e.kind for e in p.events] == ["proposed", "approved", "appealed", "appeal_reduced"]
+    assert [e.version for e in p.events] == [1, 2, 3, 4] and p.version == 4
+    db.session.commit()

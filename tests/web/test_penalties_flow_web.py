@@ -1,0 +1,68 @@
+"""Penalties over HTTP: quality proposes from the record page, the manager decides on a card, the
+penalised team's head appeals once, the manager decides the appeal."""
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from models import db
+from models.complaint import Penalty
+from tests.web.test_workflow_web import as_user, register, step, unit_id
+
+
+def attributed_complaint(app, clerk):
+    c = register(clerk, severity="general")
+    quality = as_user(app, "quality")
+    assert step(quality, c, "dispatch", unit_id=unit_id("嘉兴食品厂")).status_code == 204
+    head = as_user(app, "jx_head")
+    assert step(head, c, "propose", findings="头发", root_cause="发网破损", cause_category="man", kind="refund",
+                amount="68", text="退款").status_code == 204
+    assert step(as_user(app, "manager"), c, "approve").status_code == 204
+    assert step(quality, c, "attribute", kind="factory", unit_id=str(unit_id("嘉兴食品厂"))).status_code == 204
+    return c, quality
+
+
+def test_propose_approve_and_appeal(login_as, app):
+    clerk = login_as("receiver")
+    c, quality = attributed_complaint(app, clerk)
+    record = quality.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert 'id="penalty"' in record and "按罚扣标准：基本 ¥500.00" in record      # general × factory
+    bad = quality.post(f"/complaints/{c.id}/penalty", {"amount": "300", "reason": ""})
+    assert bad.status_code == 422 and "金额与标准不同，请写明理由" in bad.get_data(as_text=True)
+    assert quality.post(f"/complaints/{c.id}/penalty", {"amount": "", "reason": ""}).status_code == 303
+    p = db.session.scalar(select(Penalty).where(Penalty.complaint_id == c.id))
+    assert p.amount == Decimal("500.00") and p.status == "pending"
+    manager = as_user(app, "manager")
+    home = manager.get("/manager/").get_data(as_text=True)
+    assert f'id="penalty-{c.id}"' in home and "全厂 · 嘉兴食品厂" in home
+    card = manager.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True)
+    assert card.status_code == 200 and "已批准" in card.get_data(as_text=True) and len(card.get_data()) < 10_000
+    again = manager.post(f"/complaints/{c.id}/penalty/approve", {"version": 1}, htmx=True)
+    assert again.status_code == 409
+    db.session.refresh(p)
+    assert p.status == "approved"
+    assert quality.post(f"/complaints/{c.id}/penalty/appeal", {"appeal": "不服", "version": p.version}).status_code == 403
+    head = as_user(app, "jx_head")
+    assert "提出申诉" in head.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert head.post(f"/complaints/{c.id}/penalty/appeal", {"appeal": "发网由采购统一配发", "version": p.version}).status_code == 303
+    db.session.refresh(p)
+    assert manager.post(f"/complaints/{c.id}/penalty/appeal/reduced",
+                        {"amount": "250", "comment": "部分采纳", "version": p.version}).status_code == 303
+    db.session.refresh(p)
+    assert (p.amount, p.appeal_decision) == (Decimal("250.00"), "reduced")
+    record = manager.get(f"/complaints/{c.id}").get_data(as_text=True)
+    assert "申诉：减免" in record and "部分采纳" in record
+
+
+def test_a_rejection_needs_a_reason_and_others_cannot_decide(login_as, app):
+    clerk = login_as("receiver")
+    c, quality = attributed_complaint(app, clerk)
+    assert quality.post(f"/complaints/{c.id}/penalty", {}).status_code == 303
+    p = db.session.scalar(select(Penalty).where(Penalty.complaint_id == c.id))
+    manager = as_user(app, "manager")
+    bad = manager.post(f"/complaints/{c.id}/penalty/reject", {"version": p.version, "comment": ""}, htmx=True)
+    assert bad.status_code == 422 and "驳回请写明理由" in bad.get_data(as_text=True)
+    assert quality.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True).status_code in (403, 422)
+    ok = manager.post(f"/complaints/{c.id}/penalty/reject", {"version": p.version, "comment": "证据不足"}, htmx=True)
+    assert ok.status_code == 200 and "已驳回" in ok.get_data(as_text=True)
+    other = as_user(app, "receiver2")
+    assert other.get(f"/complaints/{c.id}/penalty/card").status_code == 404
