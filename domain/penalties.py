@@ -231,3 +231,49 @@ def decide_appeal(session, actor, p, decision: str, now, version: int, amount=No
     p.appeal_decision = decision
     _event(session, p, actor, "appeal_" + decision, now, p.amount, comment)
     return p
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+EFFECTIVE = ("approved", "published")
+
+
+def report(session, by: str, date_from, date_to) -> list[tuple]:
+    """Approved (and published) penalties proposed in [date_from, date_to), totalled per
+    responsible unit (team, factory, store, branch, department) or per person:
+    [(key, name, belongs to, count, total)], largest total first."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    from models.complaint import Penalty
+    from models.org import OrgUnit
+    from models.user import User
+    key = Penalty.user_id if by == "person" else Penalty.unit_id
+    where = (Penalty.status.in_(EFFECTIVE), Penalty.created_at >= date_from, Penalty.created_at < date_to)
+    if by == "person":
+        where += (Penalty.user_id.is_not(None),)
+    rows = session.execute(select(key, func.count(), func.sum(Penalty.amount)).where(*where)
+                           .group_by(key)).all()
+    ids = [r[0] for r in rows]
+    if by == "person":
+        names = {i: (n, u) for i, n, u in session.execute(
+            select(User.id, User.display_name, OrgUnit.name).join(OrgUnit).where(User.id.in_(ids)))}
+    else:
+        parent = aliased(OrgUnit)
+        names = {i: (n, p or "") for i, n, p in session.execute(
+            select(OrgUnit.id, OrgUnit.name, parent.name).outerjoin(parent, parent.id == OrgUnit.parent_id)
+            .where(OrgUnit.id.in_(ids)))}
+    out = [(k, *names.get(k, ("—", "")), n, Decimal(total or 0)) for k, n, total in rows]
+    return sorted(out, key=lambda r: (-r[4], r[1]))
+
+
+def listing(session, by: str, key: int, date_from, date_to, limit: int = 200):
+    """The penalties behind one report line (drill-down)."""
+    from sqlalchemy.orm import selectinload
+
+    from models.complaint import Penalty
+    column = Penalty.user_id if by == "person" else Penalty.unit_id
+    return session.scalars(select(Penalty).where(column == key, Penalty.status.in_(EFFECTIVE),
+                                                 Penalty.created_at >= date_from, Penalty.created_at < date_to)
+                           .options(selectinload(Penalty.complaint)).order_by(Penalty.created_at.desc())
+                           .limit(limit)).all()

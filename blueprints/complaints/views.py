@@ -680,3 +680,47 @@ def penalty_decide(complaint_id, decision):
                              rejecting=decision == "reject", comment=request.form.get("comment"))
     done = {"approved": _("已批准"), "published": _("已批准，并由总经理办公室公布"), "rejected": _("已驳回")}[p.status]
     return _penalty_card(p, done=done)
+
+
+PENALTY_BY = {"unit": N_("按责任单位"), "person": N_("按责任人")}
+
+
+@bp.route("/penalties")
+def penalty_report():
+    """Penalty totals for a period (quality, manager), with the penalties behind a line."""
+    from domain import penalties
+    if not current_user.has_role(Role.QUALITY, Role.MANAGER):
+        abort(403)
+    by = request.args.get("by") if request.args.get("by") in PENALTY_BY else "unit"
+    start, end, bounds = _audit_period()
+    rows = penalties.report(db.session, by, *bounds)
+    key = _int_arg("key")
+    detail = penalties.listing(db.session, by, key, *bounds) if key else []
+    base = {"by": by, "from": start.isoformat(), "to": end.isoformat()}
+    if request.args.get("format") == "xlsx":
+        return _penalty_xlsx(by, start, end, rows)
+    return render("complaints/penalties.html", by=by, start=start, end=end, rows=rows, detail=detail, key=key,
+                  base=base, by_labels=PENALTY_BY, total=sum(r[4] for r in rows))
+
+
+def _penalty_xlsx(by, start, end, rows):
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("罚扣汇总")
+    sheet.append([_("罚扣汇总"), f"{_(PENALTY_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
+    sheet.append([_("姓名") if by == "person" else _("单位"), _("所属"), _("条数"), _("金额（元）")])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for _k, name, belongs, n, total in rows:
+        sheet.append([name, belongs, n, float(total)])
+    sheet.append([_("合计"), "", sum(r[3] for r in rows), float(sum(r[4] for r in rows))])
+    buf = io.BytesIO()
+    book.save(buf)
+    resp = make_response(buf.getvalue())
+    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = f'attachment; filename="penalties-{by}-{start.isoformat()}-{end.isoformat()}.xlsx"'
+    return resp

@@ -66,3 +66,27 @@ def test_a_rejection_needs_a_reason_and_others_cannot_decide(login_as, app):
     assert ok.status_code == 200 and "已驳回" in ok.get_data(as_text=True)
     other = as_user(app, "receiver2")
     assert other.get(f"/complaints/{c.id}/penalty/card").status_code == 404
+
+
+def test_penalty_totals_drill_down_and_excel(login_as, app):
+    import io
+
+    from openpyxl import load_workbook
+    clerk = login_as("receiver")
+    c, quality = attributed_complaint(app, clerk)
+    assert quality.post(f"/complaints/{c.id}/penalty", {}).status_code == 303
+    p = db.session.scalar(select(Penalty).where(Penalty.complaint_id == c.id))
+    manager = as_user(app, "manager")
+    period = {"from": "2020-01-01", "to": "2099-12-31"}
+    assert "这段时间没有已批准的罚扣" in manager.get("/complaints/penalties", query_string=period).get_data(as_text=True)
+    assert manager.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True).status_code == 200
+    page = manager.get("/complaints/penalties", query_string=period).get_data(as_text=True)
+    assert "嘉兴食品厂" in page and "500.00" in page
+    drill = manager.get("/complaints/penalties", query_string={**period, "key": unit_id("嘉兴食品厂")})
+    assert c.number in drill.get_data(as_text=True)
+    xlsx = manager.get("/complaints/penalties", query_string={**period, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
+    assert [c.value for c in sheet[2]] == ["单位", "所属", "条数", "金额（元）"]
+    assert [c.value for c in sheet[3]] == ["嘉兴食品厂", "鑫源食品股份有限公司", 1, 500.0]
+    assert [c.value for c in sheet[4]] == ["合计", None, 1, 500.0]
+    assert as_user(app, "receiver2").get("/complaints/penalties").status_code == 403
