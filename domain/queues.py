@@ -2,7 +2,7 @@
 work first, and counts from the stage counters instead of scans."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
 from domain.roles import Role
@@ -91,8 +91,10 @@ def stage_counts(session) -> dict[str, int]:
 
 def to_attribute(session, limit=LIMIT):
     """Approved complaints whose responsibility quality has not confirmed yet, oldest first."""
+    # The same terms as the partial index ix_complaint_to_attribute_v2, so that SQLite uses it
+    # ("attributed IS 0" would not match: a table scan, 200 ms at 1M rows).
     return session.scalars(select(Complaint).where(
-        Complaint.approved_at.is_not(None), Complaint.attributed.is_(False), Complaint.type == "complaint")
+        Complaint.approved_at.is_not(None), not_(Complaint.attributed), Complaint.type == "complaint")
         .options(selectinload(Complaint.receiving_unit))
         .order_by(Complaint.approved_at, Complaint.id).limit(limit)).all()
 

@@ -48,7 +48,9 @@ class Complaint(db.Model):
         Index("ix_complaint_stage_level", "stage", "approval_level", "created_at"),
         Index("ix_complaint_needs_decision", "needs_decision", "created_at"),
         # Quality's "to attribute" queue: approved, not yet attributed (a small slice).
-        Index("ix_complaint_to_attribute", "approved_at", sqlite_where=text("approved_at IS NOT NULL AND NOT attributed"),
+        # (SQLite gets "attributed = 0": the form SQLAlchemy writes for NOT on a boolean there, which
+        # the planner must see verbatim to use a partial index.)
+        Index("ix_complaint_to_attribute_v2", "approved_at", sqlite_where=text("approved_at IS NOT NULL AND attributed = 0"),
               postgresql_where=text("approved_at IS NOT NULL AND NOT attributed")),
         Index("ix_complaint_category_created", "category_id", "created_at"),
         Index("ix_complaint_severity_created", "severity", "created_at"),
