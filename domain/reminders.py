@@ -194,8 +194,9 @@ def _email_on(session) -> bool:
     return channels.smtp_config(session) is not None
 
 
-def _queue_emails(session, now) -> None:
-    """An e-mail copy of every reminder this sweep wrote, for recipients with an address."""
+def _queue_emails(session, now, prefix: str = "r") -> None:
+    """An e-mail copy of every keyed notice written at `now` whose key starts with `prefix`
+    (r: reminders, d: digests, w: weekly pages), for recipients with an address."""
     n = Notification.__table__.c
     u = User.__table__.c
     session.execute(
@@ -205,7 +206,7 @@ def _queue_emails(session, now) -> None:
             select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, n.complaint_id,
                    const("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
             .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
-            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("r%"),
+            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like(prefix + "%"),
                    u.email.is_not(None), u.email != ""))
         .on_conflict_do_nothing())
 
@@ -297,15 +298,7 @@ def send_digests(session, now: datetime) -> int:
             ["user_id", "kind", "at", "dedupe_key"], query).on_conflict_do_nothing())
     written = _written(session, now, "d%")
     if written and _email_on(session):
-        n, u = Notification.__table__.c, User.__table__.c
-        session.execute(insert(Outbox).from_select(
-            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "status", "attempts", "next_attempt_at",
-             "created_at"],
-            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, const("pending"),
-                   literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
-            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
-            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("d%"), u.email.is_not(None),
-                   u.email != "")).on_conflict_do_nothing())
+        _queue_emails(session, now, "d")
     return written
 
 
@@ -329,13 +322,5 @@ def send_weekly_ledger(session, now: datetime) -> int:
                     .on_conflict_do_nothing())
     written = _written(session, now, "w%")
     if written and _email_on(session):
-        n = Notification.__table__.c
-        session.execute(insert(Outbox).from_select(
-            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "status", "attempts", "next_attempt_at",
-             "created_at"],
-            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, const("pending"),
-                   literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
-            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
-            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like("w%"), u.email.is_not(None),
-                   u.email != "")).on_conflict_do_nothing())
+        _queue_emails(session, now, "w")
     return written

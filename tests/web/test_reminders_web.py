@@ -166,3 +166,18 @@ def test_the_manager_sees_overdue_counts_and_others_only_their_own(login_as, app
     other_store = as_user(app, "receiver2")
     assert c.number not in other_store.get("/complaints/overdue").get_data(as_text=True)
     assert c.number in clerk.get("/complaints/overdue").get_data(as_text=True)
+
+
+def test_overlong_and_html_text_gets_messages_not_errors(login_as, app):
+    clerk = login_as("receiver")
+    c = register(clerk)
+    quality = as_user(app, "quality")
+    resp = step(quality, c, "pause", reason="长" * 10_000)
+    assert resp.status_code == 422 and "最多 200 个字" in resp.get_data(as_text=True)
+    db.session.refresh(c)
+    assert c.paused_at is None
+    admin = as_user(app, "admin")
+    resp = admin.post("/admin/reminders/smtp", {"host": "h" * 10_000, "port": "25", "security": "none",
+                                                "sender": "a@example.com"})
+    assert resp.status_code == 422 and "服务器地址不对" in resp.get_data(as_text=True)
+    assert db.session.get(Setting, "smtp") is None
