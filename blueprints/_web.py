@@ -295,6 +295,9 @@ NOTICE_LABELS = {
     "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
     "major_registered": N_("新的重大投诉"), "digest:head": N_("每日摘要：本部门超时和今日到期"),
     "digest:manager": N_("每日摘要：待审批和超时"), "ledger:weekly": N_("每周责任台账"),
+    "penalty:to_approve": N_("罚扣等您审批"), "penalty:approved": N_("罚扣已批准"),
+    "penalty:published": N_("罚扣已批准，总经理办公室通报"), "penalty:rejected": N_("罚扣被驳回"),
+    "penalty:appealed": N_("罚扣申诉等您决定"), "penalty:appeal_decided": N_("罚扣申诉已决定"),
 }
 
 

@@ -9,6 +9,7 @@ responsibility is confirmed; a person may change the amount with a reason (next 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, select
@@ -137,6 +138,27 @@ def _event(session, p, actor, kind, now, amount=None, comment=None):
                              version=p.version))
 
 
+def responsible_people(session, p) -> list[int]:
+    """The person penalised and the heads of the penalised unit and of the unit above it (a team's
+    factory, a store's branch)."""
+    from models.org import OrgUnit
+    from models.user import User
+    parent = session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == p.unit_id))
+    heads = session.scalars(select(User.id).where(User.org_unit_id.in_([u for u in (p.unit_id, parent) if u]),
+                                                  User.is_head.is_(True), User.active.is_(True))).all()
+    return [*heads, *([p.user_id] if p.user_id else [])]
+
+
+def _tell(session, p, people, kind, now, actor):
+    from domain.workflow import notify
+    notify(session, people, p.complaint, kind, now, actor=actor)
+
+
+def _managers(session):
+    from domain.workflow import _users_with
+    return _users_with(session, Role.MANAGER)
+
+
 def _reason(text, required, message):
     from domain.text import clean
     text = clean(text or "", multiline=True)
@@ -177,6 +199,8 @@ def create(session, actor, complaint, now, amount=None, reason=None):
                 status="pending", version=0, created_at=now, updated_at=now)
     session.add(p)
     _event(session, p, actor, "proposed", now, final, reason)
+    session.flush()
+    _tell(session, p, _managers(session), "penalty:to_approve", now, actor)
     return p
 
 
@@ -194,7 +218,15 @@ def decide(session, actor, p, decision: str, now, version: int, comment=None):
     if p.status == "approved" and p.severity in SERIOUS:
         p.status = "published"      # 情节严重的，由总经理办公室公布
         _event(session, p, actor, "published", now)
+    if p.status == "rejected":
+        _tell(session, p, [_proposer(p)], "penalty:rejected", now, actor)
+    else:
+        _tell(session, p, responsible_people(session, p), "penalty:" + p.status, now, actor)
     return p
+
+
+def _proposer(p):
+    return next((e.actor_id for e in p.events if e.kind == "proposed"), None)
 
 
 def file_appeal(session, actor, p, text, now, version: int):
@@ -210,6 +242,7 @@ def file_appeal(session, actor, p, text, now, version: int):
     p.appeal = _reason(text, True, N_("请写明申诉理由。"))
     p.appeal_by_id = actor.id
     _event(session, p, actor, "appealed", now, comment=p.appeal)
+    _tell(session, p, _managers(session), "penalty:appealed", now, actor)
     return p
 
 
@@ -230,7 +263,34 @@ def decide_appeal(session, actor, p, decision: str, now, version: int, amount=No
         p.amount = Decimal("0.00")
     p.appeal_decision = decision
     _event(session, p, actor, "appeal_" + decision, now, p.amount, comment)
+    _tell(session, p, [p.appeal_by_id, *responsible_people(session, p)], "penalty:appeal_decided", now, actor)
     return p
+
+
+@dataclass
+class Publication:
+    number: str            # 总办通〔2026〕3号: the year's publications in order
+    at: datetime
+    by_id: int
+
+
+def publication(session, p) -> Publication | None:
+    """The general manager's office notice of a published penalty (seed 001 六.3): its number
+    counts the publications of that company-year up to this one."""
+    from sqlalchemy import func
+
+    from domain.settings import company_tz
+    from models.complaint import PenaltyEvent
+    event = next((e for e in p.events if e.kind == "published"), None)
+    if event is None:
+        return None
+    tz = company_tz()
+    year = event.at.astimezone(tz).year
+    start = datetime(year, 1, 1, tzinfo=tz)
+    n = session.scalar(select(func.count()).select_from(PenaltyEvent).where(
+        PenaltyEvent.kind == "published", PenaltyEvent.at >= start,
+        (PenaltyEvent.at < event.at) | ((PenaltyEvent.at == event.at) & (PenaltyEvent.id <= event.id))))
+    return Publication(f"总办通〔{year}〕{n}号", event.at, event.actor_id)
 
 
 # --- reports --------------------------------------------------------------------------------------

@@ -56,6 +56,24 @@ def visible_complaints(session, user):
 
 def complaint_or_none(session, user, complaint_id: int):
     """The complaint if `user` may see it; None otherwise (the view answers 404 either way)."""
+    from domain.roles import Role
     from models.complaint import Complaint
 
-    return session.scalar(visible_complaints(session, user).where(Complaint.id == complaint_id))
+    found = session.scalar(visible_complaints(session, user).where(Complaint.id == complaint_id))
+    if found is None and user.has_role(Role.RECEIVER, Role.HANDLER):
+        found = _held_responsible(session, user, complaint_id)
+    return found
+
+
+def _held_responsible(session, user, complaint_id: int):
+    """SPEC §6: whoever a complaint is attributed to — the person, or the heads and staff of the
+    unit — may open it (to see why, and to appeal a penalty), even when it never passed through
+    their unit. Only this single-record lookup widens; the registers stay as they are."""
+    from sqlalchemy import or_, select
+
+    from models.complaint import Attribution, Complaint
+
+    units = covered_unit_ids(session, user)
+    return session.scalar(select(Complaint).join(Attribution, Attribution.complaint_id == Complaint.id)
+                          .where(Complaint.id == complaint_id,
+                                 or_(Attribution.user_id == user.id, Attribution.unit_id.in_(units))))

@@ -647,6 +647,24 @@ def penalty_appeal_decision(complaint_id, decision):
     return _penalty_step(complaint_id, decision)
 
 
+@bp.route("/<id:complaint_id>/penalty/notice")
+def penalty_notice(complaint_id):
+    """The general manager's office notice of a published penalty, for printing (seed 001 六.3)."""
+    from domain import penalties
+    from models.complaint import Attribution
+    from models.user import User
+    complaint = _complaint_or_404(complaint_id)
+    p = _penalty_of(complaint)
+    published = penalties.publication(db.session, p) if p is not None else None
+    if published is None:
+        abort(404)
+    attribution = db.session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
+    return render("complaints/penalty_notice.html", complaint=complaint, p=p, published=published,
+                  attribution=attribution, approver=db.session.get(User, published.by_id),
+                  surcharge_labels=penalties.SURCHARGE_LABELS, appeal_decisions=penalties.APPEAL_DECISIONS,
+                  now=utcnow())
+
+
 def _penalty_card(p, status=200, **extra):
     return fragment("complaints/_penalty_card.html", status=status, p=p, **extra)
 

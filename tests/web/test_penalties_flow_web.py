@@ -90,3 +90,45 @@ def test_penalty_totals_drill_down_and_excel(login_as, app):
     assert [c.value for c in sheet[3]] == ["嘉兴食品厂", "鑫源食品股份有限公司", 1, 500.0]
     assert [c.value for c in sheet[4]] == ["合计", None, 1, 500.0]
     assert as_user(app, "receiver2").get("/complaints/penalties").status_code == 403
+
+
+def test_a_serious_penalty_is_published_as_a_notice_and_the_team_is_told(login_as, app):
+    """Serious → published on approval: the team's head is notified, may open the complaint (which never
+    passed through the team) and print the general manager's office notice; it carries no customer data."""
+    from models.complaint import Notification
+    from models.user import User
+    clerk = login_as("receiver")
+    c = register(clerk, severity="serious")
+    quality = as_user(app, "quality")
+    assert step(quality, c, "dispatch", unit_id=unit_id("嘉兴食品厂")).status_code == 204
+    assert step(as_user(app, "jx_head"), c, "propose", findings="头发", root_cause="加工一班发网破损未更换",
+                cause_category="man", kind="refund", amount="68", text="退款").status_code == 204
+    manager = as_user(app, "manager")
+    assert step(manager, c, "approve").status_code == 204
+    team = as_user(app, "jx_team")
+    assert team.get(f"/complaints/{c.id}").status_code == 404               # not theirs yet
+    assert step(quality, c, "attribute", kind="team", unit_id=str(unit_id("加工一班")),
+                reason="班组明确").status_code == 204
+    assert quality.post(f"/complaints/{c.id}/penalty", {}).status_code == 303
+    p = db.session.scalar(select(Penalty).where(Penalty.complaint_id == c.id))
+    manager_id = db.session.scalar(select(User.id).where(User.username == "manager"))
+    kinds = lambda uid: set(db.session.scalars(select(Notification.kind).where(Notification.user_id == uid,  # noqa: E731
+                                                                                Notification.complaint_id == c.id)))
+    assert "penalty:to_approve" in kinds(manager_id)
+    assert team.get(f"/complaints/{c.id}/penalty/notice").status_code == 404   # not published yet
+    card = manager.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True)
+    assert "总经理办公室公布" in card.get_data(as_text=True)
+    db.session.refresh(p)
+    assert p.status == "published"
+    team_id = db.session.scalar(select(User.id).where(User.username == "jx_team"))
+    assert "penalty:published" in kinds(team_id)
+    record = team.get(f"/complaints/{c.id}")
+    assert record.status_code == 200 and "总经理办公室通报（打印）" in record.get_data(as_text=True)
+    year = p.events[-1].at.year
+    notice = team.get(f"/complaints/{c.id}/penalty/notice").get_data(as_text=True)
+    assert f"总办通〔{year}〕1号" in notice and c.number in notice and "¥1,000.00" not in notice
+    assert "¥500.00" in notice and "班组 · 加工一班" in notice and "加工一班发网破损未更换" in notice
+    assert "王女士" not in notice and "13812345678" not in notice and "5678" not in notice
+    assert team.post(f"/complaints/{c.id}/penalty/appeal", {"appeal": "发网由仓库统一配发", "version": p.version}).status_code == 303
+    assert "penalty:appealed" in kinds(manager_id)
+    assert as_user(app, "receiver2").get(f"/complaints/{c.id}/penalty/notice").status_code == 404
