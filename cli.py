@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(calendar_import)
+    app.cli.add_command(half_year_summary)
 
 
 def alembic_config():
@@ -70,6 +71,12 @@ def seed_demo(if_empty):
     summary = seed(db.session)
     db.session.flush()
     summary += f"，{seed_complaints(db.session)} 条投诉"
+    db.session.flush()
+    # The half-year summary the scheduled job made in June (seed 001 三.4), so that page has one.
+    from domain import halfyear
+    from domain.settings import company_tz
+    from models import utcnow
+    halfyear.generate(db.session, *halfyear.last_period(utcnow().astimezone(company_tz()).date()), utcnow())
     db.session.commit()
     click.echo(f"演示数据已载入：{summary}")
 
@@ -129,3 +136,41 @@ def calendar_import(path):
     recomputed = clocks.recompute_unconfirmed(db.session)
     db.session.commit()
     click.echo(f"已导入 {year} 年的节假日安排：{days} 天。重新计算了 {recomputed} 个按估算的时限。")
+
+
+@click.command("half-year-summary")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: the last half-year that has ended).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included.")
+@click.option("--replace", is_flag=True, help="Recompute the figures of a report that exists.")
+@click.option("--xlsx", type=click.Path(dir_okay=False, writable=True), help="Also write the Excel file here.")
+def half_year_summary(start, last, replace, xlsx):
+    """The half-year summary (seed 001: 6月和12月的前10日) for any period: made once per period
+    and announced to the manager(s) and the market department when new."""
+    from datetime import timedelta
+
+    from domain import halfyear
+    from domain.settings import company_tz
+    from models import utcnow
+    now = utcnow()
+    if (start is None) != (last is None):
+        raise click.UsageError("--from 和 --to 须同时给出。")
+    if start is None:
+        begin, end = halfyear.last_period(now.astimezone(company_tz()).date())
+    else:
+        begin, end = start.date(), last.date() + timedelta(days=1)
+    try:
+        report, created = halfyear.generate(db.session, begin, end, now, replace=replace)
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(_explain(err)) from None
+    told = halfyear.announce(db.session, report, now) if created else 0
+    db.session.commit()
+    period = f"{begin.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}"
+    if created:
+        click.echo(f"已生成 {period} 的半年汇总（#{report.id}），通知了 {told} 人。")
+    else:
+        click.echo(f"{period} 的半年汇总（#{report.id}）{'已重新计算' if replace else '已存在，未重复生成（--replace 可重新计算）'}。")
+    if xlsx:
+        Path(xlsx).write_bytes(halfyear.to_xlsx(report, labels=halfyear.labels()))
+        click.echo(f"Excel：{xlsx}")
+

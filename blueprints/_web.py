@@ -298,6 +298,7 @@ NOTICE_LABELS = {
     "penalty:to_approve": N_("罚扣等您审批"), "penalty:approved": N_("罚扣已批准"),
     "penalty:published": N_("罚扣已批准，总经理办公室通报"), "penalty:rejected": N_("罚扣被驳回"),
     "penalty:appealed": N_("罚扣申诉等您决定"), "penalty:appeal_decided": N_("罚扣申诉已决定"),
+    "report:halfyear": N_("新的半年汇总"),
 }
 
 

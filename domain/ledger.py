@@ -57,7 +57,9 @@ def _group(by):
     if by == "store":   # stores only (complaints received at head office or a branch office are not a store's)
         return c.receiving_unit_id, [(unit, and_(unit.id == c.receiving_unit_id, unit.kind == "store"))]
     # branch: the receiving unit's parent when it is a store, the unit itself when a branch
-    return case((unit.kind == "store", unit.parent_id), else_=unit.id), [(unit, unit.id == c.receiving_unit_id)]
+    # (complaints received at a department, e.g. the call centre, belong to no branch)
+    return case((unit.kind == "store", unit.parent_id), else_=unit.id), [
+        (unit, and_(unit.id == c.receiving_unit_id, unit.kind.in_(("store", "branch"))))]
 
 
 def ledger(session, user, by: str, date_from: datetime, date_to: datetime, now: datetime,
@@ -100,7 +102,8 @@ def ledger(session, user, by: str, date_from: datetime, date_to: datetime, now: 
 
 
 def _scoped(session, user, query):
-    units = covered_unit_ids(session, user)
+    """`user`'s complaints; None (the half-year summary's company-wide view): all of them."""
+    units = covered_unit_ids(session, user) if user is not None else None
     if units is None:
         return query
     c = Complaint.__table__.c

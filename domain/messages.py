@@ -65,6 +65,8 @@ def compose(session, row: Outbox) -> Message | None:
             subject, lines, link = _weekly_ledger(session, user, row)
         elif row.kind.startswith("digest:"):
             subject, lines, link = _digest(session, row, user)
+        elif row.kind == "report:halfyear":
+            subject, lines, link = _halfyear(session, row)
         else:
             subject, lines, link = _notice(session, row)
     if subject is None:
@@ -123,6 +125,30 @@ def _notice(session, row):
     else:
         subject = _("【客诉通知】%(n)s", n=c.number)
     return subject, _summary(_, c), _link(f"/complaints/{c.id}")
+
+
+def _halfyear(session, row):
+    """The headline figures of a new half-year summary (the key names its period: h<from>-<to>:u<id>)."""
+    from datetime import datetime as dt
+
+    from domain import halfyear
+    _ = _gettext()
+    key = session.scalar(select(Notification.dedupe_key).where(Notification.id == row.notification_id)) or ""
+    try:
+        start, end = (dt.strptime(part, "%Y%m%d").date() for part in key[1:].split(":", 1)[0].split("-"))
+    except ValueError:
+        return None, [], ""
+    report = halfyear.find(session, start, end)
+    if report is None:
+        return None, [], ""
+    t = report.data["totals"]
+    last = end - timedelta(days=1)
+    subject = _("【半年汇总】%(a)s 至 %(b)s 客诉处理情况", a=start.isoformat(), b=last.isoformat())
+    lines = [_("受理 %(r)d 条，已结 %(c)d 条，按时结案 %(t)d 条，未结 %(o)d 条。", r=t["received"], c=t["closed"],
+               t=t["closed_in_time"], o=t["open"]),
+             _("责任已归属 %(a)d 条；批准的罚扣 %(n)d 笔。", a=t["attributed"],
+               n=sum(r[2] for r in report.data["penalties_by_unit"]))]
+    return subject, lines, _link(f"/complaints/half-year/{report.id}")
 
 
 # --- digests ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from models.attachment import Attachment  # noqa: E402,F401
 from models.setting import Setting  # noqa: E402,F401
 from models.calendar import CalendarDay  # noqa: E402,F401
 from models.sla import Outbox, SlaClock  # noqa: E402,F401
+from models.report import HalfYearReport  # noqa: E402,F401
 
 
 # SQLite: enforce foreign keys, wait for a writer instead of failing at once, and use WAL so

@@ -11,6 +11,9 @@ def test_seed_demo_once_then_skips_when_not_empty(app):
     assert result.exit_code == 0, result.output
     users = db.session.scalar(select(func.count()).select_from(User))
     assert users >= 30
+    from models.report import HalfYearReport
+    report = db.session.scalars(select(HalfYearReport)).one()          # the last half-year, with its figures
+    assert report.data["totals"]["received"] > 50 and report.data["penalties_by_unit"]
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output
     refused = runner.invoke(args=["seed-demo"])
@@ -82,3 +85,40 @@ def test_calendar_import_command(app, tmp_path):
     bad.write_text("2027-10-01,vacation\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["calendar-import", str(bad)])
     assert result.exit_code != 0 and "第 1 行" in result.output
+
+
+def test_half_year_summary_command_any_period_once(app, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+    from sqlalchemy import func, select
+
+    from models import db
+    from models.complaint import Notification
+    from models.report import HalfYearReport
+    from tests.domain.test_ledger import build
+    from demo import seed
+    seed(db.session)
+    db.session.commit()
+    build()
+    runner = app.test_cli_runner()
+    out = tmp_path / "h.xlsx"
+    first = runner.invoke(args=["half-year-summary", "--from", "2026-06-01", "--to", "2026-11-30", "--xlsx", str(out)])
+    assert first.exit_code == 0, first.output
+    assert "已生成 2026-06-01 至 2026-11-30 的半年汇总" in first.output and "通知了 4 人" in first.output
+    sheet = load_workbook(io.BytesIO(out.read_bytes()))["概况"]
+    assert sheet["B1"].value == "2026-06-01 — 2026-11-30" and (sheet["A3"].value, sheet["B3"].value) == ("受理", 7)
+    again = runner.invoke(args=["half-year-summary", "--from", "2026-06-01", "--to", "2026-11-30"])
+    assert again.exit_code == 0 and "已存在，未重复生成" in again.output
+    redo = runner.invoke(args=["half-year-summary", "--from", "2026-06-01", "--to", "2026-11-30", "--replace"])
+    assert redo.exit_code == 0 and "已重新计算" in redo.output
+    assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "report:halfyear")) == 4
+    bad = runner.invoke(args=["half-year-summary", "--from", "2026-06-01", "--to", "2026-05-01"])
+    assert bad.exit_code != 0 and "结束日期须晚于开始日期" in bad.output
+    half = runner.invoke(args=["half-year-summary", "--from", "2026-06-01"])
+    assert half.exit_code != 0 and "须同时给出" in half.output
+    other = runner.invoke(args=["half-year-summary", "--from", "2026-01-01", "--to", "2026-03-31"])
+    assert other.exit_code == 0 and "已生成 2026-01-01 至 2026-03-31" in other.output
+    assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 2

@@ -8,7 +8,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import (CategoryAddForm, CategoryRenameForm, EmptyForm, ResetPasswordForm, SettingsForm, UnitAddForm, UnitMoveForm,
                                     UnitRenameForm, UserCreateForm, UserEditForm, UserSearchForm)
 from blueprints._web import client_ip
-from domain import accounts, orgtree, settings
+from domain import accounts, halfyear, orgtree, settings
 from domain.errors import DomainError, InvalidInput, N_
 from domain.orgtree import KIND_LABELS, UnitKind
 from domain.roles import ROLE_LABELS, Role
@@ -526,7 +526,10 @@ def _reminders_page(status=200, errors=None, section=None, form=None, test_resul
                   digest=settings.digest_times(db.session), smtp=channels.smtp_config(db.session),
                   security=channels.SECURITY, problems=problems, counts=counts, errors=errors or {},
                   section=section, form=form or {}, action=EmptyForm(), test_result=test_result,
-                  robot_labels=channels.ROBOT_LABELS, rules=sla.special_rules(preset), plain=_plain)
+                  robot_labels=channels.ROBOT_LABELS, rules=sla.special_rules(preset), plain=_plain,
+                  departments=db.session.execute(select(OrgUnit.id, OrgUnit.name).where(
+                      OrgUnit.kind == "department", OrgUnit.active.is_(True)).order_by(OrgUnit.name)).all(),
+                  halfyear_units=set(halfyear.recipient_units(db.session)))
 
 
 @bp.route("/reminders")
@@ -567,6 +570,15 @@ def reminders_digests():
     return _reminder_change("digests", lambda: settings.set_digest_times(
         db.session, current_user, request.form.get("digest_head", ""), request.form.get("digest_manager", ""),
         ip=client_ip()), _("已保存摘要时间。"))
+
+
+@bp.route("/reminders/halfyear", methods=["POST"])
+def reminders_halfyear():
+    from domain.text import small_int
+    ids = [small_int(v) for v in request.form.getlist("units")]
+    return _reminder_change("halfyear", lambda: halfyear.set_recipient_units(
+        db.session, current_user, [-1 if i is None else i for i in ids], ip=client_ip()),
+        _("已保存。新的半年汇总会通知总经理和所选部门。"))
 
 
 @bp.route("/reminders/smtp", methods=["POST"])

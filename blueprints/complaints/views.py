@@ -742,3 +742,87 @@ def _penalty_xlsx(by, start, end, rows):
     resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     resp.headers["Content-Disposition"] = f'attachment; filename="penalties-{by}-{start.isoformat()}-{end.isoformat()}.xlsx"'
     return resp
+
+
+# --- half-year summary (SPEC §6, seed 001 三.4) ------------------------------------------------------
+
+def _may_read_halfyear():
+    from domain import halfyear
+    return current_user.has_role(Role.QUALITY, Role.MANAGER) or current_user.org_unit_id in halfyear.recipient_units(db.session)
+
+
+def _halfyear_choices(today):
+    """The last four half-years that have ended, newest first: [(start, end)]."""
+    from domain import halfyear
+    out = []
+    day = today
+    for _i in range(4):
+        start, end = halfyear.last_period(day)
+        out.append((start, end))
+        day = start
+    return out
+
+
+@bp.route("/half-year")
+def half_year_list():
+    from models.report import HalfYearReport
+    if not _may_read_halfyear():
+        abort(403)
+    reports = db.session.scalars(select(HalfYearReport).order_by(HalfYearReport.period_start.desc()).limit(40)).all()
+    today = utcnow().astimezone(_tz()).date()
+    return render("complaints/half_year_list.html", reports=reports, choices=_halfyear_choices(today),
+                  form=FlaskForm(), timedelta=timedelta)
+
+
+@bp.route("/half-year", methods=["POST"])
+def half_year_generate():
+    """On demand (quality, manager): one of the recent half-years; an existing one is shown, not redone."""
+    from datetime import date as date_cls
+
+    from domain import halfyear
+    if not current_user.has_role(Role.QUALITY, Role.MANAGER):
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        return error_page(400, _("页面已过期"), _("页面已过期，请刷新后再试。"))
+    choices = _halfyear_choices(utcnow().astimezone(_tz()).date())
+    try:
+        start, end = (date_cls.fromisoformat(x) for x in request.form.get("period", "").split("/"))
+    except ValueError:
+        start = end = None
+    if (start, end) not in choices:
+        return error_page(422, _("没有生成"), _("请从列表中选择一个半年。"))
+    report, created = halfyear.generate(db.session, start, end, utcnow(), actor=current_user)
+    if created:
+        halfyear.announce(db.session, report, utcnow())
+    db.session.commit()
+    return see_other(url_for("complaints.half_year_report", report_id=report.id),
+                     _("已生成。") if created else _("这个半年的汇总已经有了。"))
+
+
+def _halfyear_or_404(report_id):
+    from models.report import HalfYearReport
+    if not _may_read_halfyear():
+        abort(403)
+    report = db.session.get(HalfYearReport, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.route("/half-year/<id:report_id>")
+def half_year_report(report_id):
+    from domain import halfyear
+    report = _halfyear_or_404(report_id)
+    return render("complaints/half_year.html", r=report, d=report.data, labels=halfyear.labels(_),
+                  last=report.period_end - timedelta(days=1))
+
+
+@bp.route("/half-year/<id:report_id>.xlsx")
+def half_year_xlsx(report_id):
+    from domain import halfyear
+    report = _halfyear_or_404(report_id)
+    resp = make_response(halfyear.to_xlsx(report, _, halfyear.labels(_)))
+    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = (f'attachment; filename="half-year-{report.period_start.isoformat()}-'
+                                           f'{(report.period_end - timedelta(days=1)).isoformat()}.xlsx"')
+    return resp

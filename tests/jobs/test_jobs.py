@@ -67,3 +67,32 @@ def test_stale_pending_uploads_are_purged_through_a_worker(demo, redis_url):
     db.session.expire_all()
     assert [a.name for a in db.session.scalars(select(Attachment))] == ["b.png"]
     assert not old_file.exists() and attachments.file_path(Path(UPLOAD_DIR), fresh).is_file()
+
+
+def test_the_half_year_job_through_a_worker_makes_one_report(demo, redis_url):
+    from sqlalchemy import func, select
+
+    from models import db
+    from models.complaint import Notification
+    from models.report import HalfYearReport
+    rq_cron._job_data_registry.clear()
+    import jobs.cron
+    importlib.reload(jobs.cron)
+    registered = {d["name"]: d for d in rq_cron._job_data_registry}
+    assert registered["half_year_summary"]["func"].__name__ == "half_year"
+    conn = Redis.from_url(redis_url)
+    try:
+        queue = Queue("default", connection=conn)
+        jobs_ = [queue.enqueue("jobs.reports.half_year", at) for at in
+                 ("2026-11-30T01:00:00+00:00", "2026-12-01T01:00:00+00:00", "2026-12-01T01:10:00+00:00")]
+        SimpleWorker([queue], connection=conn).work(burst=True)
+        for job in jobs_:
+            job.refresh()
+            assert job.is_finished, job.exc_info
+        assert [j.return_value() and j.return_value()["created"] for j in jobs_] == [None, True, False]
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.kind == "report:halfyear")) == 4
+    finally:
+        conn.close()
