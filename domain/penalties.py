@@ -229,13 +229,20 @@ def _proposer(p):
     return next((e.actor_id for e in p.events if e.kind == "proposed"), None)
 
 
+def concerns(session, actor, p) -> bool:
+    """The person penalised, or the head of the penalised unit or of a unit above it in the tree —
+    not by seeing everything: the manager decides appeals and cannot file one."""
+    from domain.orgtree import subtree_ids
+    if actor.has_role(Role.MANAGER):
+        return False
+    return actor.id == p.user_id or (actor.is_head and p.unit_id in subtree_ids(session, actor.org_unit_id))
+
+
 def file_appeal(session, actor, p, text, now, version: int):
     """The penalised unit's head (or the person penalised) objects once."""
-    from domain.scoping import covers_unit
     if version != p.version:
         raise Stale()
-    own = actor.id == p.user_id or (actor.is_head and covers_unit(session, actor, p.unit_id))
-    if not own:
+    if not concerns(session, actor, p):
         raise NotAllowed(N_("只有被罚扣的本人或其单位负责人可以申诉。"))
     if p.status not in ("approved", "published") or p.appeal is not None:
         raise InvalidInput(N_("每条罚扣只能申诉一次，且须在批准之后。"))

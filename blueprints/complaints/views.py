@@ -599,9 +599,8 @@ def _penalty_context(complaint):
 
 
 def _can_appeal(p):
-    from domain.scoping import covers_unit
-    return p.status in ("approved", "published") and p.appeal is None and (
-        current_user.id == p.user_id or (current_user.is_head and covers_unit(db.session, current_user, p.unit_id)))
+    from domain import penalties
+    return p.status in ("approved", "published") and p.appeal is None and penalties.concerns(db.session, current_user, p)
 
 
 def _penalty_step(complaint_id, step):

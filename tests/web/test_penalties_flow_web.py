@@ -41,6 +41,11 @@ def test_propose_approve_and_appeal(login_as, app):
     db.session.refresh(p)
     assert p.status == "approved"
     assert quality.post(f"/complaints/{c.id}/penalty/appeal", {"appeal": "不服", "version": p.version}).status_code == 403
+    # seeing everything is not being penalised: the manager (who decides) and quality's head cannot appeal
+    assert "提出申诉" not in manager.get(f"/complaints/{c.id}").get_data(as_text=True)
+    for who in ("manager", "quality2"):
+        assert as_user(app, who).post(f"/complaints/{c.id}/penalty/appeal",
+                                      {"appeal": "不服", "version": p.version}).status_code == 403
     head = as_user(app, "jx_head")
     assert "提出申诉" in head.get(f"/complaints/{c.id}").get_data(as_text=True)
     assert head.post(f"/complaints/{c.id}/penalty/appeal", {"appeal": "发网由采购统一配发", "version": p.version}).status_code == 303
