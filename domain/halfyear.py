@@ -239,11 +239,13 @@ def recipients(session) -> list[int]:
     return sorted(set(session.scalars(managers)) | set(session.scalars(staff)))
 
 
-def announce(session, report: HalfYearReport, now: datetime) -> int:
-    """An in-app notice (and an e-mail copy) to each recipient, once per period and person."""
+def announce(session, report: HalfYearReport, now: datetime, also: int | None = None) -> int:
+    """An in-app notice (and an e-mail copy) to each recipient — and to `also`, who asked for it —
+    once per period and person."""
     from domain.reminders import _email_on, _queue_emails
     prefix = f"h{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}"
-    rows = [{"user_id": uid, "kind": NOTICE, "at": now, "dedupe_key": f"{prefix}:u{uid}"} for uid in recipients(session)]
+    people = sorted(set(recipients(session)) | ({also} if also else set()))
+    rows = [{"user_id": uid, "kind": NOTICE, "at": now, "dedupe_key": f"{prefix}:u{uid}"} for uid in people]
     if not rows:
         return 0
     table = Notification.__table__

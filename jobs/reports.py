@@ -16,3 +16,26 @@ def half_year(at: str | None = None) -> dict | None:
     result = halfyear.run_due(db.session, datetime.fromisoformat(at) if at else utcnow())
     db.session.commit()
     return result
+
+
+@with_app
+def half_year_for(start: str, end: str, actor_id: int | None = None) -> int:
+    """On demand (quality or the manager pressed 生成): the report for [start, end), made once and
+    announced when new. Returns the report's id."""
+    from datetime import date
+
+    from domain import halfyear
+    from models import db, utcnow
+    from models.user import User
+    actor = db.session.get(User, actor_id) if actor_id else None
+    now = utcnow()
+    report, created = halfyear.generate(db.session, date.fromisoformat(start), date.fromisoformat(end), now,
+                                        actor=actor)
+    if created:
+        halfyear.announce(db.session, report, now, also=actor_id)
+    db.session.commit()
+    return report.id
+
+
+def job_id(start, end) -> str:
+    return f"half-year-{start.isoformat()}-{end.isoformat()}"

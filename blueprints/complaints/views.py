@@ -762,40 +762,87 @@ def _halfyear_choices(today):
     return out
 
 
+def _period_arg(value, choices):
+    from datetime import date as date_cls
+    try:
+        period = tuple(date_cls.fromisoformat(x) for x in (value or "").split("/"))
+    except ValueError:
+        return None
+    return period if period in choices else None
+
+
 @bp.route("/half-year")
 def half_year_list():
     from models.report import HalfYearReport
     if not _may_read_halfyear():
         abort(403)
     reports = db.session.scalars(select(HalfYearReport).order_by(HalfYearReport.period_start.desc()).limit(40)).all()
-    today = utcnow().astimezone(_tz()).date()
-    return render("complaints/half_year_list.html", reports=reports, choices=_halfyear_choices(today),
+    choices = _halfyear_choices(utcnow().astimezone(_tz()).date())
+    making = _period_arg(request.args.get("making"), choices)
+    if making and any((r.period_start, r.period_end) == making for r in reports):
+        making = None
+    return render("complaints/half_year_list.html", reports=reports, choices=choices, making=making,
                   form=FlaskForm(), timedelta=timedelta)
 
 
 @bp.route("/half-year", methods=["POST"])
 def half_year_generate():
-    """On demand (quality, manager): one of the recent half-years; an existing one is shown, not redone."""
-    from datetime import date as date_cls
-
+    """On demand (quality, manager): one of the recent half-years, made by a job (a few seconds at a
+    million complaints) while the list page waits for it; an existing one is opened, not redone.
+    When Redis is down the report is made here and now."""
     from domain import halfyear
+    from jobs import redis_connection
+    from jobs.reports import half_year_for, job_id
     if not current_user.has_role(Role.QUALITY, Role.MANAGER):
         abort(403)
     if not FlaskForm().validate_on_submit():
         return error_page(400, _("页面已过期"), _("页面已过期，请刷新后再试。"))
-    choices = _halfyear_choices(utcnow().astimezone(_tz()).date())
-    try:
-        start, end = (date_cls.fromisoformat(x) for x in request.form.get("period", "").split("/"))
-    except ValueError:
-        start = end = None
-    if (start, end) not in choices:
+    period = _period_arg(request.form.get("period"), _halfyear_choices(utcnow().astimezone(_tz()).date()))
+    if period is None:
         return error_page(422, _("没有生成"), _("请从列表中选择一个半年。"))
-    report, created = halfyear.generate(db.session, start, end, utcnow(), actor=current_user)
-    if created:
-        halfyear.announce(db.session, report, utcnow())
-    db.session.commit()
-    return see_other(url_for("complaints.half_year_report", report_id=report.id),
-                     _("已生成。") if created else _("这个半年的汇总已经有了。"))
+    existing = halfyear.find(db.session, *period)
+    if existing is not None:
+        return see_other(url_for("complaints.half_year_report", report_id=existing.id), _("这个半年的汇总已经有了。"))
+    try:
+        from rq import Queue
+        Queue("default", connection=redis_connection(current_app.config["REDIS_URL"])).enqueue(
+            half_year_for, period[0].isoformat(), period[1].isoformat(), current_user.id,
+            job_id=job_id(*period), job_timeout=600, result_ttl=3600, failure_ttl=3600)
+    except Exception as err:   # noqa: BLE001 — Redis down: make it here
+        current_app.logger.warning("half-year job not enqueued (%s); making it in the request", type(err).__name__)
+        report, created = halfyear.generate(db.session, *period, utcnow(), actor=current_user)
+        if created:
+            halfyear.announce(db.session, report, utcnow(), also=current_user.id)
+        db.session.commit()
+        return see_other(url_for("complaints.half_year_report", report_id=report.id), _("已生成。"))
+    return see_other(url_for("complaints.half_year_list", making=f"{period[0].isoformat()}/{period[1].isoformat()}"),
+                     _("正在生成，通常只要几秒。完成后这里会显示，也会通知您。"))
+
+
+@bp.route("/half-year/making")
+def half_year_making():
+    """The waiting row on the list page (polled by HTMX): still making, done (a link), or failed."""
+    from domain import halfyear
+    from jobs import redis_connection
+    from jobs.reports import job_id
+    if not _may_read_halfyear():
+        abort(403)
+    period = _period_arg(request.args.get("period"), _halfyear_choices(utcnow().astimezone(_tz()).date()))
+    if period is None:
+        abort(404)
+    report = halfyear.find(db.session, *period)
+    failed = False
+    if report is None:
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+        try:
+            failed = Job.fetch(job_id(*period), connection=redis_connection(current_app.config["REDIS_URL"])).is_failed
+        except NoSuchJobError:       # gone without a report (Redis was emptied): ask again
+            failed = True
+        except Exception:   # noqa: BLE001 — Redis away for a moment: keep waiting
+            failed = False
+    return fragment("complaints/_half_year_making.html", period=period, report=report, failed=failed,
+                    timedelta=timedelta)
 
 
 def _halfyear_or_404(report_id):
