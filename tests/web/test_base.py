@@ -90,3 +90,20 @@ def test_times_are_shown_in_company_time_zone(app):
     with app.test_request_context():
         fmt = app.jinja_env.filters["dt"]
         assert fmt(datetime(2026, 11, 23, 16, 30, tzinfo=timezone.utc)) == "2026-11-24 00:30"
+
+
+def test_the_dt_filter_matches_babel_for_numeric_patterns(app):
+    """The fast path (numbers only) writes exactly what Babel writes, in the company's time zone."""
+    from datetime import datetime, timezone
+
+    from flask_babel import format_datetime
+    dt_filter = app.jinja_env.filters["dt"]
+    moments = [datetime(2026, 12, 31, 16, 5, 9, tzinfo=timezone.utc), datetime(2026, 2, 1, 0, 0),   # naive = UTC
+               datetime(2026, 6, 30, 23, 59, 59, tzinfo=timezone.utc)]
+    with app.test_request_context("/"):
+        for fmt in ("yyyy-MM-dd HH:mm", "MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd", "HH:mm"):
+            for m in moments:
+                assert dt_filter(m, fmt) == format_datetime(m, fmt), (fmt, m)
+        assert dt_filter(moments[0]) == "2027-01-01 00:05"
+        assert dt_filter(moments[0], "MMM d") == format_datetime(moments[0], "MMM d")     # words: Babel
+        assert dt_filter(None) == ""
