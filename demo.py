@@ -294,7 +294,6 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
         do("quality", c, "attribute", when, kind=p.kind, unit_id=p.unit_id, user_id=p.user_id)
     # Penalties in every state (SPEC §6): pending, rejected, approved, published; one appeal.
     from domain import penalties
-    from domain.scoping import covers_unit
     decided = []
     for c in session.scalars(select(Complaint).where(Complaint.attributed.is_(True))
                              .order_by(Complaint.approved_at)).all():
@@ -313,7 +312,7 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
             decided.append(p)
     heads = [u for u in users.values() if u.is_head and u.active]
     for p in reversed(decided):                                        # the latest one a head can appeal
-        head = next((u for u in heads if covers_unit(session, u, p.unit_id)), None)
+        head = next((u for u in heads if penalties.concerns(session, u, p)), None)
         if head is not None:
             penalties.file_appeal(session, head, p, "本单位已整改，且顾客已接受赔偿，请求减免。", now, version=p.version)
             break

@@ -14,6 +14,9 @@ def test_seed_demo_once_then_skips_when_not_empty(app):
     from models.report import HalfYearReport
     report = db.session.scalars(select(HalfYearReport)).one()          # the last half-year, with its figures
     assert report.data["totals"]["received"] > 50 and report.data["penalties_by_unit"]
+    from models.complaint import Penalty       # penalties in every state, and one appeal (issue 7)
+    assert set(db.session.scalars(select(Penalty.status))) == {"pending", "approved", "rejected", "published"}
+    assert db.session.scalar(select(func.count()).select_from(Penalty).where(Penalty.appeal.is_not(None))) == 1
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output
     refused = runner.invoke(args=["seed-demo"])
