@@ -159,11 +159,14 @@ def half_year_summary(start, last, replace, xlsx):
     else:
         begin, end = start.date(), last.date() + timedelta(days=1)
     try:
-        report, created = halfyear.generate(db.session, begin, end, now, replace=replace)
+        if replace:
+            report, created = halfyear.generate(db.session, begin, end, now, replace=True)
+            told = 0
+        else:
+            report, created, told = halfyear.make(db.session, begin, end, now)
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(_explain(err)) from None
-    told = halfyear.announce(db.session, report, now) if created else 0
     db.session.commit()
     period = f"{begin.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}"
     if created:

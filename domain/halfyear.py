@@ -23,12 +23,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from domain.errors import N_, InvalidInput
 from domain.stages import Stage
+from models import upsert_insert
 from models.complaint import Attribution, Category, Complaint, Notification, Penalty
 from models.org import OrgUnit
 from models.report import HalfYearReport
@@ -68,6 +67,15 @@ def last_period(local_day: date) -> tuple[date, date]:
     if local_day.month >= 6:
         return date(local_day.year - 1, 12, 1), date(local_day.year, 6, 1)
     return date(local_day.year - 1, 6, 1), date(local_day.year - 1, 12, 1)
+
+
+def recent_periods(local_day: date, n: int = 4) -> list[tuple[date, date]]:
+    """The last `n` half-years that have ended by `local_day`, newest first (offered on the page)."""
+    out = []
+    for _i in range(n):
+        out.append(last_period(local_day))
+        local_day = out[-1][0]
+    return out
 
 
 def check_period(start: date, end: date) -> None:
@@ -174,10 +182,6 @@ def _money(value) -> str:
 
 # --- generating and announcing ---------------------------------------------------------------------
 
-def _insert(session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def find(session, start: date, end: date) -> HalfYearReport | None:
     return session.scalar(select(HalfYearReport).where(HalfYearReport.period_start == start,
                                                        HalfYearReport.period_end == end))
@@ -197,7 +201,7 @@ def generate(session, start: date, end: date, now: datetime, actor=None, replace
         existing.generated_by_id = actor.id if actor is not None else None
         return existing, False
     table = HalfYearReport.__table__
-    inserted = session.execute(_insert(session)(table).values(
+    inserted = session.execute(upsert_insert(session)(table).values(
         period_start=start, period_end=end, data=data, generated_at=now,
         generated_by_id=actor.id if actor is not None else None).on_conflict_do_nothing()
         .returning(table.c.id)).scalar()
@@ -232,11 +236,15 @@ def set_recipient_units(session, actor, unit_ids: list[int], ip=None) -> None:
 
 def recipients(session) -> list[int]:
     from domain.roles import Role
-    from models.user import UserRole
-    managers = select(User.id).join(UserRole).where(UserRole.role == Role.MANAGER, User.active.is_(True))
-    units = recipient_units(session)
-    staff = select(User.id).where(User.org_unit_id.in_(units), User.active.is_(True))
-    return sorted(set(session.scalars(managers)) | set(session.scalars(staff)))
+    from domain.workflow import _users_with
+    staff = select(User.id).where(User.org_unit_id.in_(recipient_units(session)), User.active.is_(True))
+    return sorted(set(_users_with(session, Role.MANAGER)) | set(session.scalars(staff)))
+
+
+def may_read(session, user) -> bool:
+    """Quality, the manager(s), and the people it is announced to."""
+    from domain.roles import Role
+    return user.has_role(Role.QUALITY, Role.MANAGER) or user.org_unit_id in recipient_units(session)
 
 
 def announce(session, report: HalfYearReport, now: datetime, also: int | None = None) -> int:
@@ -249,11 +257,19 @@ def announce(session, report: HalfYearReport, now: datetime, also: int | None = 
     if not rows:
         return 0
     table = Notification.__table__
-    written = len(session.execute(_insert(session)(table).values(rows).on_conflict_do_nothing()
+    written = len(session.execute(upsert_insert(session)(table).values(rows).on_conflict_do_nothing()
                                   .returning(table.c.id)).all())
     if written and _email_on(session):
         _queue_emails(session, now, prefix)
     return written
+
+
+def make(session, start: date, end: date, now: datetime, actor=None) -> tuple[HalfYearReport, bool, int]:
+    """The report for [start, end), announced when it is new (also to `actor`, who asked for it):
+    (report, created, people told)."""
+    report, created = generate(session, start, end, now, actor=actor)
+    told = announce(session, report, now, also=actor.id if actor is not None else None) if created else 0
+    return report, created, told
 
 
 def run_due(session, now: datetime) -> dict | None:
@@ -264,8 +280,7 @@ def run_due(session, now: datetime) -> dict | None:
     period = due_period(now.astimezone(company_tz()).date())
     if period is None:
         return None
-    report, created = generate(session, *period, now)
-    told = announce(session, report, now) if created else 0
+    report, created, told = make(session, *period, now)
     return {"report": report.id, "created": created, "told": told}
 
 

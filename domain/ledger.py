@@ -94,7 +94,7 @@ def ledger(session, user, by: str, date_from: datetime, date_to: datetime, now: 
                                                c.type == "complaint")).group_by(key)
     rows = session.execute(query).all()
     medians = _medians(session, user, key, joins, date_from, date_to)
-    names = _names(session, by, [r.key for r in rows])
+    names = names_of(session, by, [r.key for r in rows])
     out = [Row(r.key, *names.get(r.key, ("—", "")), r.received, r.open, r.closed, r.closed_in_time, r.overdue,
                medians.get(r.key), round(float(r.satisfaction), 2) if r.satisfaction is not None else None,
                r.repeats, r.idle) for r in rows if r.key is not None]
@@ -130,7 +130,8 @@ def _medians(session, user, key, joins, date_from, date_to) -> dict:
     return {k: round(float(v), 1) for k, v in session.execute(middle).all()}
 
 
-def _names(session, by, keys) -> dict[int, tuple[str, str]]:
+def names_of(session, by, keys) -> dict[int, tuple[str, str]]:
+    """{id: (name, what it belongs to)}: a person's unit, or a unit's parent (by == "person": users)."""
     keys = [k for k in keys if k is not None]
     if not keys:
         return {}

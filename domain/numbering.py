@@ -12,8 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models.numbering import NumberCounter
 
@@ -32,7 +30,8 @@ def allocate(session, now: datetime, tz: ZoneInfo, prefix: str = PREFIX) -> str:
     """The next number of `now`'s month. Call it inside the transaction that stores the
     complaint, and commit or roll back both together."""
     period = period_of(now, tz, prefix)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    from models import upsert_insert
+    insert = upsert_insert(session)
     session.execute(insert(NumberCounter).values(period=period, last=0)
                     .on_conflict_do_nothing(index_elements=["period"]))
     serial = session.execute(

@@ -310,26 +310,16 @@ def report(session, by: str, date_from, date_to) -> list[tuple]:
     responsible unit (team, factory, store, branch, department) or per person:
     [(key, name, belongs to, count, total)], largest total first."""
     from sqlalchemy import func
-    from sqlalchemy.orm import aliased
 
+    from domain.ledger import names_of
     from models.complaint import Penalty
-    from models.org import OrgUnit
-    from models.user import User
     key = Penalty.user_id if by == "person" else Penalty.unit_id
     where = (Penalty.status.in_(EFFECTIVE), Penalty.created_at >= date_from, Penalty.created_at < date_to)
     if by == "person":
         where += (Penalty.user_id.is_not(None),)
     rows = session.execute(select(key, func.count(), func.sum(Penalty.amount)).where(*where)
                            .group_by(key)).all()
-    ids = [r[0] for r in rows]
-    if by == "person":
-        names = {i: (n, u) for i, n, u in session.execute(
-            select(User.id, User.display_name, OrgUnit.name).join(OrgUnit).where(User.id.in_(ids)))}
-    else:
-        parent = aliased(OrgUnit)
-        names = {i: (n, p or "") for i, n, p in session.execute(
-            select(OrgUnit.id, OrgUnit.name, parent.name).outerjoin(parent, parent.id == OrgUnit.parent_id)
-            .where(OrgUnit.id.in_(ids)))}
+    names = names_of(session, by, [r[0] for r in rows])
     out = [(k, *names.get(k, ("—", "")), n, Decimal(total or 0)) for k, n, total in rows]
     return sorted(out, key=lambda r: (-r[4], r[1]))
 

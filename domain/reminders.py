@@ -28,13 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, cast, exists, func, literal, literal_column, or_, select, true, union, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from domain.roles import Role
 from domain.stages import Stage
-from models import UTCDateTime
+from models import UTCDateTime, upsert_insert
 from models.complaint import Complaint, Notification
 from models.org import OrgUnit
 from models.sla import Outbox, SlaClock
@@ -56,10 +54,6 @@ def const(text: str):
     """A constant string written into the SQL (typed for PostgreSQL's UNION and ||)."""
     assert "'" not in text
     return literal_column(f"'{text}'", String)
-
-
-def _insert(session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _crossed(now):
@@ -157,7 +151,7 @@ def sweep(session, now: datetime) -> SweepResult:
     if session.scalar(select(c.id).where(c.stopped_at.is_(None), c.next_alert_at <= now)
                       .order_by(c.next_alert_at).limit(1)) is None:
         return SweepResult(0, 0, 0)
-    insert = _insert(session)
+    insert = upsert_insert(session)
     crossed = _crossed(now)
     r = _recipients(crossed)
     key = _key("r", r.c.clock_id, ":", r.c.level, ":u", r.c.user_id)
@@ -200,7 +194,7 @@ def _queue_emails(session, now, prefix: str = "r") -> None:
     n = Notification.__table__.c
     u = User.__table__.c
     session.execute(
-        _insert(session)(Outbox).from_select(
+        upsert_insert(session)(Outbox).from_select(
             ["channel", "dedupe_key", "kind", "notification_id", "user_id", "complaint_id", "status", "attempts",
              "next_attempt_at", "created_at"],
             select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, n.complaint_id,
@@ -219,7 +213,7 @@ def _queue_robots(session, now, crossed) -> None:
     unit_id = func.coalesce(t.responsible_unit_id, t.receiving_unit_id)
     x = crossed.c
     session.execute(
-        _insert(session)(Outbox).from_select(
+        upsert_insert(session)(Outbox).from_select(
             ["channel", "dedupe_key", "kind", "unit_id", "complaint_id", "status", "attempts", "next_attempt_at",
              "created_at"],
             select(o.robot_kind, _key("r", x.clock_id, ":", x.level, ":g", o.id), _key("sla:", x.level, ":", x.kind),
@@ -286,7 +280,7 @@ def send_digests(session, now: datetime) -> int:
     due = [who for who, at in times.items() if local.strftime("%H:%M") >= at]
     if not due or not working_calendar.load(session, tz).is_workday(local.date()):
         return 0
-    insert = _insert(session)
+    insert = upsert_insert(session)
     for who in due:
         role = Role.MANAGER if who == "manager" else Role.HANDLER
         people = _active(role).subquery()
@@ -312,7 +306,7 @@ def send_weekly_ledger(session, now: datetime) -> int:
     if local.weekday() != 0 or local.strftime("%H:%M") < settings.digest_times(session)["head"]:
         return 0
     year, week, _day = local.isocalendar()
-    insert = _insert(session)
+    insert = upsert_insert(session)
     u, o = User.__table__.c, OrgUnit.__table__.c
     heads = (select(u.id, const("ledger:weekly"), literal(now, UTCDateTime),
                     _key(f"w{year}-{week:02d}:u", u.id))

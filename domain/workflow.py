@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.errors import DomainError, InvalidInput, N_, NotAllowed
 from domain.roles import Role
@@ -238,7 +236,8 @@ def _amount(value, name):
 def bump_stage_count(session, from_stage: str | None, to_stage: str | None) -> None:
     if from_stage == to_stage:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    from models import upsert_insert
+    insert = upsert_insert(session)
     for stage, delta in ((from_stage, -1), (to_stage, 1)):
         if stage is None:
             continue

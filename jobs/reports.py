@@ -28,11 +28,8 @@ def half_year_for(start: str, end: str, actor_id: int | None = None) -> int:
     from models import db, utcnow
     from models.user import User
     actor = db.session.get(User, actor_id) if actor_id else None
-    now = utcnow()
-    report, created = halfyear.generate(db.session, date.fromisoformat(start), date.fromisoformat(end), now,
-                                        actor=actor)
-    if created:
-        halfyear.announce(db.session, report, now, also=actor_id)
+    report, _created, _told = halfyear.make(db.session, date.fromisoformat(start), date.fromisoformat(end), utcnow(),
+                                            actor=actor)
     db.session.commit()
     return report.id
 

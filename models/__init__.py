@@ -49,6 +49,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def upsert_insert(session):
+    """The dialect's INSERT (with ON CONFLICT …) for the session's database: PostgreSQL or SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 # Import the model modules so that metadata is complete wherever `models` is imported.
 from models.org import OrgUnit  # noqa: E402,F401
 from models.user import User, UserRole  # noqa: E402,F401

@@ -754,19 +754,12 @@ def _penalty_xlsx(by, start, end, rows):
 
 def _may_read_halfyear():
     from domain import halfyear
-    return current_user.has_role(Role.QUALITY, Role.MANAGER) or current_user.org_unit_id in halfyear.recipient_units(db.session)
+    return halfyear.may_read(db.session, current_user)
 
 
-def _halfyear_choices(today):
-    """The last four half-years that have ended, newest first: [(start, end)]."""
+def _halfyear_choices():
     from domain import halfyear
-    out = []
-    day = today
-    for _i in range(4):
-        start, end = halfyear.last_period(day)
-        out.append((start, end))
-        day = start
-    return out
+    return halfyear.recent_periods(utcnow().astimezone(_tz()).date())
 
 
 def _period_arg(value, choices):
@@ -784,7 +777,7 @@ def half_year_list():
     if not _may_read_halfyear():
         abort(403)
     reports = db.session.scalars(select(HalfYearReport).order_by(HalfYearReport.period_start.desc()).limit(40)).all()
-    choices = _halfyear_choices(utcnow().astimezone(_tz()).date())
+    choices = _halfyear_choices()
     making = _period_arg(request.args.get("making"), choices)
     if making and any((r.period_start, r.period_end) == making for r in reports):
         making = None
@@ -804,7 +797,7 @@ def half_year_generate():
         abort(403)
     if not FlaskForm().validate_on_submit():
         return error_page(400, _("页面已过期"), _("页面已过期，请刷新后再试。"))
-    period = _period_arg(request.form.get("period"), _halfyear_choices(utcnow().astimezone(_tz()).date()))
+    period = _period_arg(request.form.get("period"), _halfyear_choices())
     if period is None:
         return error_page(422, _("没有生成"), _("请从列表中选择一个半年。"))
     existing = halfyear.find(db.session, *period)
@@ -817,9 +810,7 @@ def half_year_generate():
             job_id=job_id(*period), job_timeout=600, result_ttl=3600, failure_ttl=3600)
     except Exception as err:   # noqa: BLE001 — Redis down: make it here
         current_app.logger.warning("half-year job not enqueued (%s); making it in the request", type(err).__name__)
-        report, created = halfyear.generate(db.session, *period, utcnow(), actor=current_user)
-        if created:
-            halfyear.announce(db.session, report, utcnow(), also=current_user.id)
+        report, _created, _told = halfyear.make(db.session, *period, utcnow(), actor=current_user)
         db.session.commit()
         return see_other(url_for("complaints.half_year_report", report_id=report.id), _("已生成。"))
     return see_other(url_for("complaints.half_year_list", making=f"{period[0].isoformat()}/{period[1].isoformat()}"),
@@ -834,7 +825,7 @@ def half_year_making():
     from jobs.reports import job_id
     if not _may_read_halfyear():
         abort(403)
-    period = _period_arg(request.args.get("period"), _halfyear_choices(utcnow().astimezone(_tz()).date()))
+    period = _period_arg(request.args.get("period"), _halfyear_choices())
     if period is None:
         abort(404)
     report = halfyear.find(db.session, *period)

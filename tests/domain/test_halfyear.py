@@ -34,6 +34,9 @@ def test_the_periods_follow_the_seed():
     assert halfyear.last_period(date(2026, 11, 26)) == (date(2025, 12, 1), date(2026, 6, 1))
     assert halfyear.last_period(date(2026, 12, 1)) == PERIOD
     assert halfyear.last_period(date(2026, 3, 1)) == (date(2025, 6, 1), date(2025, 12, 1))
+    assert halfyear.recent_periods(date(2026, 11, 26)) == [
+        (date(2025, 12, 1), date(2026, 6, 1)), (date(2025, 6, 1), date(2025, 12, 1)),
+        (date(2024, 12, 1), date(2025, 6, 1)), (date(2024, 6, 1), date(2024, 12, 1))]
     with pytest.raises(Exception):
         halfyear.check_period(date(2026, 6, 1), date(2026, 6, 1))
 

@@ -113,3 +113,16 @@ def test_a_lost_job_says_so_instead_of_waiting_forever(login_as, app):
     shown = quality.get(f"/complaints/half-year/making?period={first_option}", htmx=True).get_data(as_text=True)
     assert "没有生成成功" in shown and "every 2s" not in shown
     assert quality.get("/complaints/half-year/making?period=2020-01-01/2020-06-01", htmx=True).status_code == 404
+
+
+def test_a_double_tap_on_generate_makes_one_report_and_tells_each_person_once(login_as, app):
+    from models.complaint import Notification
+    quality = login_as("quality")
+    page = quality.get("/complaints/half-year").get_data(as_text=True)
+    first_option = re.search(r'<option value="([0-9-]+/[0-9-]+)"', page).group(1)
+    for _ in range(2):                       # both before the worker has run
+        assert quality.post("/complaints/half-year", {"period": first_option}).status_code == 303
+    run_jobs(app)
+    assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
+    keys = list(db.session.scalars(select(Notification.dedupe_key).where(Notification.kind == "report:halfyear")))
+    assert len(keys) == len(set(keys)) == 5          # managers (2), market department (2), and quality who asked
