@@ -16,9 +16,9 @@ import psutil
 GROUPS = {
     "web (gunicorn)": re.compile(r"gunicorn"),
     "rq worker": re.compile(r"rq worker"),
-    "rq cron": re.compile(r"rq cron"),
-    "redis": re.compile(r"redis-server"),
-    "honcho (process manager, not in the budget)": re.compile(r"honcho start"),
+    "scheduler": re.compile(r"jobs\.scheduler"),
+    "redis": re.compile(r"redis-server|jobs\.localredis"),
+    "supervisord + launcher (process manager of make run, not in the budget)": re.compile(r"supervisord|jobs\.run"),
 }
 
 
@@ -83,9 +83,9 @@ def main():
     budget = 0
     for name, rss in totals.items():
         print(f"{rss / 2**20:7.1f} MB  {name}")
-        if "honcho" not in name:
+        if "not in the budget" not in name:
             budget += rss
-    print(f"{budget / 2**20:7.1f} MB  web + worker + cron + redis (budget 200 MB)")
+    print(f"{budget / 2**20:7.1f} MB  web + worker + scheduler + redis (budget 200 MB)")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ def environment() -> dict[str, str]:
     env.setdefault("HOST", "127.0.0.1")
     env.setdefault("WEB_PORT", env.get("PORT") or "8000")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Our own Redis only when none answers; one that answers is the operator's to keep running.
+    from jobs.localredis import answers
+    env["KESU_OWN_REDIS"] = "false" if answers(env["REDIS_URL"]) else "true"
     return env
 
 

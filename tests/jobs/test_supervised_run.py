@@ -1,7 +1,8 @@
 """The run command's processes under its supervisor, for real: `make` → `python -m jobs.run` →
-supervisord → gunicorn, RQ worker, scheduler, on a terminal (a pty). The worker is killed, Redis is
-stopped and brought back; the web keeps serving, the dead come back, the reminders that fell due
-meanwhile are written once, and Ctrl-C on the terminal ends everything with make exiting 0."""
+supervisord → Redis (its own, as on a fresh machine), gunicorn, RQ worker, scheduler, on a terminal
+(a pty). The worker is killed, Redis is stopped for a while and brought back, then killed; the web
+keeps serving, the dead come back, the reminders that fell due meanwhile are written once, and
+Ctrl-C on the terminal ends everything with make exiting 0."""
 from __future__ import annotations
 
 import fcntl
@@ -18,11 +19,9 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-import pytest
-from redis import Redis
 from sqlalchemy import func, select
 
-from jobs.localredis import redis_binary
+from jobs.localredis import answers
 from models import db
 from models.complaint import Notification
 from tests.conftest import UPLOAD_DIR, free_port
@@ -30,33 +29,6 @@ from tests.jobs.test_reminder_jobs import dispatch_due, overdue_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = ["quality", "quality2", "receiver"]
-
-
-class RedisServer:
-    def __init__(self):
-        self.url = f"redis://127.0.0.1:{free_port()}/0"
-        self.proc = None
-
-    def start(self):
-        port = self.url.rsplit(":", 1)[1].split("/")[0]
-        self.proc = subprocess.Popen([redis_binary(), "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        wait_for(lambda: _pings(self.url), 10, "redis to start")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def _pings(url):
-    try:
-        conn = Redis.from_url(url, socket_connect_timeout=0.3)
-        try:
-            return conn.ping()
-        finally:
-            conn.close()
-    except Exception:   # noqa: BLE001
-        return False
 
 
 def wait_for(check, seconds, what):
@@ -82,13 +54,14 @@ def status(url):
 class Stack:
     """`make run`'s supervisor started by make on a pseudo-terminal, as a person at a shell would."""
 
-    def __init__(self, tmp_path, database_url, redis_url):
+    def __init__(self, tmp_path, database_url):
         self.port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{free_port()}/0"     # nothing answers there: its own Redis
         makefile = tmp_path / "Makefile"
         # The recipe line of the real Makefile, without the install and demo-data steps.
         recipe = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "-m jobs.run" in line)
         makefile.write_text(f"BIN := {Path(sys.executable).parent}\nPORT := {self.port}\nrun:\n{recipe}\n")
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "KESU_RUN_DIR": str(tmp_path),
+        self.env = env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis_url, "KESU_RUN_DIR": str(tmp_path),
                "SECRET_KEY": "test", "KESU_UPLOAD_DIR": UPLOAD_DIR, "KESU_SWEEP_SECONDS": "2"}
         self.master, slave = pty.openpty()
 
@@ -126,6 +99,10 @@ class Stack:
                  and "supervisord" in " ".join(_cmdline(_parent(p)))]
         return found[0] if len(found) == 1 else None
 
+    def ctl(self, *args):
+        subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c", str(ROOT / "supervisord.conf"),
+                        *args], env=self.env, check=True, capture_output=True, timeout=30)
+
     def ctrl_c(self):
         os.write(self.master, b"\x03")
 
@@ -154,24 +131,16 @@ def _cmdline(proc):
         return []
 
 
-@pytest.fixture
-def own_redis():
-    server = RedisServer()
-    server.start()
-    yield server
-    if server.proc.poll() is None:
-        server.stop()
-
-
 def notices(c):
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.complaint_id == c.id))
 
 
-def test_the_supervised_stack_survives_a_killed_worker_and_a_redis_outage(demo, database_url, own_redis, tmp_path):
-    stack = Stack(tmp_path, database_url, own_redis.url)
+def test_the_supervised_stack_survives_a_killed_worker_and_a_redis_outage(demo, database_url, tmp_path):
+    stack = Stack(tmp_path, database_url)
     try:
         wait_for(lambda: status(stack.base + "/login") == 200, 60, "the web to answer")
+        wait_for(lambda: answers(stack.redis_url), 30, "its own Redis")
         wait_for(lambda: stack.pid("rq worker") and stack.pid("jobs.scheduler"), 30, "worker and scheduler")
         web, scheduler = stack.pid("gunicorn"), stack.pid("jobs.scheduler")
 
@@ -187,19 +156,28 @@ def test_the_supervised_stack_survives_a_killed_worker_and_a_redis_outage(demo, 
         wait_for(lambda: dispatch_due(second) == RECIPIENTS, 30, "the new worker's sweep")
 
         # Redis goes away for longer than several scheduler loops; people keep working meanwhile.
-        own_redis.stop()
+        stack.ctl("stop", "redis")
+        assert not answers(stack.redis_url)
+        time.sleep(3)                      # a sweep already running when Redis went finishes
         third = overdue_complaint()        # falls due while nothing can run the sweep
         for _ in range(8):
             assert status(stack.base + "/login") == 200
             time.sleep(1)
         assert dispatch_due(third) == []
         assert stack.pid("jobs.scheduler") == scheduler      # waited, did not die
-        own_redis.start()
+        stack.ctl("start", "redis")
         wait_for(lambda: dispatch_due(third) == RECIPIENTS, 45, "the reminders to catch up")
         time.sleep(5)                      # two more sweeps: nothing is written twice
         assert [dispatch_due(c) for c in (first, second, third)] == [RECIPIENTS] * 3
         assert notices(first) == notices(second) == notices(third)
         assert stack.pid("gunicorn") == web and stack.pid("jobs.scheduler") == scheduler
+
+        # Its Redis is killed: the supervisor starts it again and the sweeps go on.
+        redis = next(p for p in stack.processes() if "redis-server" in " ".join(_cmdline(p)))
+        redis.kill()
+        fourth = overdue_complaint()
+        wait_for(lambda: dispatch_due(fourth) == RECIPIENTS, 45, "a new Redis and the sweep")
+        assert [dispatch_due(c) for c in (first, second, third)] == [RECIPIENTS] * 3
 
         # Ctrl-C on the terminal: everything stops and make exits 0 (no "Error 130").
         children = stack.processes()
