@@ -13,7 +13,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from extensions import babel, csrf, htmx, limiter, login_manager
-from models import db
+from models import db, utcnow
 
 STATIC_VERSION = "11"  # bump when static files change (they are cached for a year)
 
@@ -119,7 +119,7 @@ def _instance_secret(app: Flask) -> str:
 
 def _load_user(cookie_id: str):
     from domain.accounts import load_session_user
-    return load_session_user(db.session, cookie_id)
+    return load_session_user(db.session, cookie_id, now=utcnow())
 
 
 def _select_locale() -> str:

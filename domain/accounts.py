@@ -5,19 +5,21 @@ the database and is bumped with one UPDATE, so it holds across processes and mac
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from domain import audit
 from domain.errors import InvalidInput, LoginRefused, N_, NotAllowed
 from domain.roles import Role
 from domain.text import clean
 from models.org import OrgUnit
-from models.user import User, UserRole
+from models.user import LoginSession, User, UserRole
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -145,16 +147,54 @@ def authenticate(session, username: str, password: str, *, now: datetime, ip: st
     return user
 
 
-def load_session_user(session, cookie_id: str) -> User | None:
-    """Flask-Login's user loader: "<id>.<session_version>"; an old version is refused."""
+# --- login sessions (issue 13) ------------------------------------------------
+# A cookie names one login: "<user id>.<session_version>.<token>" (User.get_id). It works while
+# the user is active, the version is current (password change, reset and deactivation end every
+# login) and the token's row is live (logout ends that login only).
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session, user: User, *, now: datetime, lifetime: timedelta) -> str:
+    """A new login for `user` (one device); returns its token, also kept on `user` for get_id.
+    The user's ended and expired logins are removed here, so that the table stays small."""
+    session.execute(delete(LoginSession).where(
+        LoginSession.user_id == user.id,
+        or_(LoginSession.ended_at.is_not(None), LoginSession.expires_at <= now)))
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now,
+                             expires_at=now + lifetime))
+    user.login_token = token
+    return token
+
+
+def load_session_user(session, cookie_id: str, *, now: datetime) -> User | None:
+    """Flask-Login's user loader, run on every request: the user and their live login in one
+    query by primary keys. Old ("<id>.<version>") and unknown cookies are refused."""
     try:
-        user_id, version = (int(part) for part in cookie_id.split("."))
+        user_id, version, token = cookie_id.split(".")
+        user_id, version = int(user_id), int(version)
     except (ValueError, AttributeError):
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
+    user = session.scalar(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _token_hash(token), User.id == user_id,
+               User.session_version == version, User.active.is_(True),
+               LoginSession.ended_at.is_(None), LoginSession.expires_at > now))
+    if user is not None:
+        user.login_token = token
     return user
+
+
+def end_session(session, user: User, *, now: datetime) -> None:
+    """Logout: this login's cookies stop working; the user's other logins go on."""
+    if user.login_token:
+        session.execute(update(LoginSession)
+                        .where(LoginSession.token_hash == _token_hash(user.login_token),
+                               LoginSession.ended_at.is_(None))
+                        .values(ended_at=now))
+        user.login_token = None
 
 
 def change_password(session, user: User, old: str, new: str, *, now: datetime, ip: str | None = None) -> None:

@@ -60,7 +60,7 @@ def upsert_insert(session):
 
 # Import the model modules so that metadata is complete wherever `models` is imported.
 from models.org import OrgUnit  # noqa: E402,F401
-from models.user import User, UserRole  # noqa: E402,F401
+from models.user import LoginSession, User, UserRole  # noqa: E402,F401
 from models.audit import AuditEvent  # noqa: E402,F401
 from models.numbering import NumberCounter  # noqa: E402,F401
 from models.complaint import (Assignment, Attribution, Category, Complaint, ConcealmentReview, ComplaintEvent, CorrectiveAction,  # noqa: E402,F401

@@ -24,7 +24,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change, reset and deactivation: every session and remember-me
-    # cookie carrying the old value stops working (see User.get_id).
+    # cookie carrying the old value stops working (see User.get_id). Logout ends one login
+    # only (LoginSession), so that the user's other devices stay logged in.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,8 +65,15 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
+    # The token of the login this request belongs to (not a column): set by
+    # domain.accounts.start_session at login and by load_session_user on each request.
+    login_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        """"<id>.<session_version>.<login token>": what the session and remember-me cookies carry."""
+        if not self.login_token:
+            raise RuntimeError("no login session: log in through domain.accounts.start_session")
+        return f"{self.id}.{self.session_version}.{self.login_token}"
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -79,3 +87,18 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginSession(db.Model):
+    """One login (one device): its session and remember-me cookies work while the row is live.
+    Logout ends the row; a new login of the same user removes its ended and expired rows."""
+    __tablename__ = "login_session"
+
+    # SHA-256 of the random token the cookies carry, so that a copy of the database alone
+    # holds no working cookie (the token has 256 bits: a fast hash is enough).
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The longest a login can last: the remember-me cookie's life plus one session's.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -22,6 +24,14 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_lifetime() -> timedelta:
+    """The longest a login can last: a remember-me cookie's life, then one session's."""
+    remember = current_app.config["REMEMBER_COOKIE_DURATION"]
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=remember)
+    return remember + current_app.permanent_session_lifetime
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -38,6 +48,7 @@ def login():
             db.session.commit()  # keep the failure count and the audit events
             apply_domain_error(form, err)
             return render("auth/login.html", form=form, status=422)
+        accounts.start_session(db.session, user, now=utcnow(), lifetime=_login_lifetime())
         db.session.commit()
         login_user(user, remember=form.remember.data)
         if user.must_change_password:
@@ -50,6 +61,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
+        # Ends this login on the server: its session and remember-me cookies stop working
+        # even where a copy was kept (a shared tablet); the user's other devices stay logged in.
+        accounts.end_session(db.session, current_user, now=utcnow())
         audit.record(db.session, audit.LOGOUT, actor_id=current_user.id, ip=client_ip())
         db.session.commit()
         logout_user()
@@ -69,7 +83,8 @@ def change_password():
             apply_domain_error(form, err)
             return render("auth/password.html", form=form, status=422)
         db.session.commit()
-        login_user(current_user._get_current_object())  # new session version, stay logged in
+        # New session version (the user's other logins end), same login token: stay logged in.
+        login_user(current_user._get_current_object())
         return see_other(home_url(current_user), _("密码已修改。"))
     return render("auth/password.html", form=form, status=422 if form.errors else 200)
 

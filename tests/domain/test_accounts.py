@@ -9,7 +9,7 @@ from domain.errors import InvalidInput, LoginRefused, NotAllowed
 from models import db, utcnow
 from models.audit import AuditEvent
 from models.org import OrgUnit
-from models.user import User
+from models.user import LoginSession, User
 
 
 def user(session, username):
@@ -90,16 +90,67 @@ def test_inactive_user_is_refused_only_after_the_right_password(demo):
     assert err.value.reason == "inactive"
 
 
+DAY = timedelta(days=1)
+
+
+def log_in(session, u, now=None, lifetime=14 * DAY):
+    """A login as the login view makes it; returns the cookie value."""
+    accounts.start_session(session, u, now=now or utcnow(), lifetime=lifetime)
+    return u.get_id()
+
+
+def load(session, cookie, now=None):
+    return accounts.load_session_user(session, cookie, now=now or utcnow())
+
+
 def test_session_version_ends_old_sessions(demo):
     u = user(demo, "receiver")
-    cookie = u.get_id()
-    assert accounts.load_session_user(demo, cookie) is u
+    cookie = log_in(demo, u)
+    assert load(demo, cookie) is u
     admin = user(demo, "admin")
     accounts.reset_password(demo, admin, u, "Temp2026pass")
-    assert accounts.load_session_user(demo, cookie) is None
-    assert accounts.load_session_user(demo, u.get_id()) is u
+    assert load(demo, cookie) is None
+    assert load(demo, u.get_id()) is u  # the same login with the new version (change_password)
     assert u.must_change_password
-    assert accounts.load_session_user(demo, "garbage") is None
+    assert load(demo, "garbage") is None
+
+
+def test_logout_ends_one_login_and_leaves_the_others(demo):
+    u = user(demo, "cs_head")
+    phone = log_in(demo, u)
+    pc = log_in(demo, u)
+    assert phone != pc and phone.split(".")[:2] == pc.split(".")[:2]
+    assert load(demo, phone) is u and u.login_token == phone.split(".")[2]
+    accounts.end_session(demo, u, now=utcnow())
+    assert load(demo, phone) is None
+    assert load(demo, pc) is u
+
+
+def test_old_forged_and_expired_cookies_are_refused(demo):
+    u, other = user(demo, "receiver"), user(demo, "receiver2")
+    now = utcnow()
+    cookie = log_in(demo, u, now=now, lifetime=DAY)
+    user_id, version, token = cookie.split(".")
+    assert load(demo, f"{user_id}.{version}") is None                  # before issue 13
+    assert load(demo, f"{user_id}.{version}.not-a-token") is None
+    assert load(demo, f"{other.id}.{other.session_version}.{token}") is None  # someone else's login
+    assert load(demo, cookie, now=now + DAY - timedelta(seconds=1)) is u
+    assert load(demo, cookie, now=now + DAY) is None
+
+
+def test_tokens_are_stored_hashed_and_dead_logins_are_removed_at_the_next(demo):
+    u = user(demo, "receiver")
+    now = utcnow()
+    log_in(demo, u, now=now - 3 * DAY, lifetime=DAY)        # expired by now
+    live = log_in(demo, u, now=now - 3 * DAY)
+    ended = log_in(demo, u, now=now - 3 * DAY)
+    accounts.end_session(demo, u, now=now - 2 * DAY)
+    assert demo.scalar(select(func.count()).select_from(LoginSession)) == 3
+    assert not demo.scalars(select(LoginSession).where(
+        LoginSession.token_hash.in_([c.split(".")[2] for c in (ended, live)]))).all()
+    log_in(demo, u, now=now)
+    assert demo.scalar(select(func.count()).select_from(LoginSession)) == 2
+    assert load(demo, live, now=now) is u
 
 
 def test_create_user_rules(demo):
@@ -139,6 +190,6 @@ def test_last_admin_cannot_be_removed_or_deactivated(demo):
 
 def test_deactivation_bumps_session_version(demo):
     admin, clerk = user(demo, "admin"), user(demo, "pd_clerk")
-    cookie = clerk.get_id()
+    cookie = log_in(demo, clerk)
     accounts.set_active(demo, admin, clerk, False)
-    assert accounts.load_session_user(demo, cookie) is None
+    assert load(demo, cookie) is None

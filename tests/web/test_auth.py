@@ -114,6 +114,90 @@ def test_logout_needs_post_and_ends_the_session(demo, web):
     assert web.get("/manager/").status_code == 302
 
 
+# --- logout ends the login on the server (issue 13) -------------------------------------
+
+def cookie(web, name):
+    kept = web.client.get_cookie(name)
+    return kept.value if kept else None
+
+
+def browser_with(app, **cookies):
+    """Another browser holding only copies of the given cookies (kept from a shared tablet)."""
+    other = Web(app.test_client())
+    for name, value in cookies.items():
+        other.client.set_cookie(name, value)
+    return other
+
+
+def refused(resp):
+    return resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_after_logout_copies_of_the_session_and_remember_cookies_open_nothing(demo, web, app):
+    assert web.login("receiver", remember="y").status_code == 303
+    session, remember = cookie(web, "session"), cookie(web, "remember_token")
+    assert session and remember
+    # Before logout each copy alone opens pages, so what follows tests the logout.
+    assert browser_with(app, session=session).get("/receiver/").status_code == 200
+    assert browser_with(app, remember_token=remember).get("/receiver/").status_code == 200
+    assert web.logout().status_code == 303
+    assert cookie(web, "remember_token") is None  # the browser's own copy is cleared too
+    assert refused(web.get("/receiver/"))
+    for copies in ({"session": session}, {"remember_token": remember},
+                   {"session": session, "remember_token": remember}):
+        assert refused(browser_with(app, **copies).get("/receiver/")), copies
+
+
+def test_logout_on_one_device_leaves_the_users_other_devices_logged_in(demo, app):
+    phone, pc = Web(app.test_client()), Web(app.test_client())
+    for device in (phone, pc):
+        assert device.login("cs_head", remember="y").status_code == 303
+    pc_remember = cookie(pc, "remember_token")
+    assert phone.logout().status_code == 303
+    assert refused(phone.get("/handler/"))
+    assert pc.get("/handler/").status_code == 200
+    assert browser_with(app, remember_token=pc_remember).get("/handler/").status_code == 200
+
+
+def test_password_reset_by_admin_still_ends_every_login_of_the_user(demo, app, web):
+    phone, pc = Web(app.test_client()), Web(app.test_client())
+    for device in (phone, pc):
+        assert device.login("cs_head", remember="y").status_code == 303
+    remembers = [cookie(d, "remember_token") for d in (phone, pc)]
+    web.login("admin")
+    uid = db.session.scalar(select(User.id).where(User.username == "cs_head"))
+    assert web.post(f"/admin/users/{uid}/reset-password",
+                    {"reset-new_password": "Temp2026pass"}).status_code == 303
+    for device in (phone, pc):
+        assert refused(device.get("/handler/"))
+    for remember in remembers:
+        assert refused(browser_with(app, remember_token=remember).get("/handler/"))
+
+
+def test_password_change_keeps_this_login_and_ends_the_others(demo, app):
+    phone, pc = Web(app.test_client()), Web(app.test_client())
+    for device in (phone, pc):
+        assert device.login("receiver").status_code == 303
+    resp = phone.post("/account/password", {"old_password": "demo12345", "new_password": "MyOwn2026pw",
+                                            "confirm": "MyOwn2026pw"})
+    assert resp.status_code == 303
+    assert phone.get("/receiver/").status_code == 200
+    assert refused(pc.get("/receiver/"))
+    session = cookie(phone, "session")
+    assert phone.logout().status_code == 303
+    assert refused(browser_with(app, session=session).get("/receiver/"))
+
+
+def test_cookies_of_the_old_form_no_longer_open_pages(demo, web, app):
+    from flask_login.utils import encode_cookie
+    u = db.session.scalar(select(User).where(User.username == "receiver"))
+    old_id = f"{u.id}.{u.session_version}"  # before issue 13: no login token
+    with web.client.session_transaction() as s:
+        s["_user_id"] = old_id
+    assert refused(web.get("/receiver/"))
+    assert refused(browser_with(app, remember_token=encode_cookie(old_id)).get("/receiver/"))
+
+
 def test_next_goes_back_but_never_off_site(demo, web):
     page = web.get("/login?next=/admin/users").get_data(as_text=True)
     assert 'value="/admin/users"' in page
