@@ -161,18 +161,22 @@ def _digest(session, row, user):
     now = utcnow()
     if row.kind == "digest:manager":
         return _manager_digest(session, _, now)
+    if row.kind == "digest:quality":
+        return _quality_digest(session, _, now)
     return _head_digest(session, _, user, now)
+
+
+def _end_of_day(now: datetime) -> datetime:
+    from domain.settings import company_tz
+    return now.astimezone(company_tz()).replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
 
 
 def head_rows(session, user, now: datetime, limit=DIGEST_ROWS):
     """The head's department: overdue first (oldest deadline first), then due today."""
     from domain.scoping import covered_unit_ids
-    from domain.settings import company_tz
     units = covered_unit_ids(session, user)
-    local = now.astimezone(company_tz())
-    end_of_day = local.replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
     query = (select(SlaClock).join(Complaint, Complaint.id == SlaClock.complaint_id)
-             .where(SlaClock.stopped_at.is_(None), SlaClock.deadline <= end_of_day)
+             .where(SlaClock.stopped_at.is_(None), SlaClock.deadline <= _end_of_day(now))
              .options(selectinload(SlaClock.complaint))
              .order_by(SlaClock.deadline).limit(limit))
     if units is not None:
@@ -190,6 +194,68 @@ def _head_digest(session, _, user, now):
         lines += [f"  {r.complaint.number} {_(CLOCK_LABELS[ClockKind(r.kind)])} {_local(r.deadline)}" for r in rows] \
             or [_("  （无）")]
     return subject, lines, _link("/")
+
+
+# Quality's queues (domain.queues.quality_queries) in the digest, with the headings of quality's home.
+QUALITY_QUEUES = {"dispatch": N_("待分派"), "verify": N_("待验证"), "decide": N_("顾客不满意或联系不上，待决定"),
+                  "attribute": N_("待确认责任归属")}
+
+
+@dataclass
+class QueueRows:
+    rows: list          # [(complaint, its most urgent clock)], most overdue first, at most `limit`
+    count: int          # all such complaints in the queue
+
+
+def quality_rows(session, now: datetime, limit=DIGEST_ROWS) -> tuple[dict[str, QueueRows], int, int]:
+    """Quality's queues, each with its complaints whose most urgent running clock is overdue or
+    due today (clocks waiting for the customer left out), and how many complaints are overdue
+    and due today across the queues (a complaint in two queues counts once)."""
+    from sqlalchemy import case, union
+
+    from domain.queues import quality_queries
+    urgent = (SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None), SlaClock.deadline <= _end_of_day(now))
+    queues = quality_queries()
+    out = {}
+    for name, query in queues.items():
+        ids = query.with_only_columns(Complaint.id)
+        clocks = session.scalars(select(SlaClock).where(*urgent, SlaClock.complaint_id.in_(ids))
+                                 .options(selectinload(SlaClock.complaint))
+                                 .order_by(SlaClock.deadline, SlaClock.id).limit(limit * len(ClockKind))).all()
+        rows, seen = [], set()
+        for clock in clocks:             # a complaint once, with its most urgent clock
+            if clock.complaint_id not in seen and len(rows) < limit:
+                seen.add(clock.complaint_id)
+                rows.append((clock.complaint, clock))
+        count = len(rows) if len(rows) < limit else session.scalar(
+            select(func.count(func.distinct(SlaClock.complaint_id))).where(*urgent, SlaClock.complaint_id.in_(ids)))
+        out[name] = QueueRows(rows, count)
+    every = union(*(q.with_only_columns(Complaint.id) for q in queues.values())).subquery()
+    first = (select(func.min(SlaClock.deadline).label("deadline"))
+             .where(*urgent, SlaClock.complaint_id.in_(select(every.c.id)))
+             .group_by(SlaClock.complaint_id).subquery())
+    overdue, total = session.execute(select(func.count(case((first.c.deadline <= now, 1))), func.count())
+                                     .select_from(first)).one()
+    return out, overdue, total - overdue
+
+
+def _quality_digest(session, _, now):
+    queues, overdue, today = quality_rows(session, now)
+    subject = _("【客诉日报】品管待办：已超时 %(o)d 条，今日到期 %(t)d 条", o=overdue, t=today)
+    lines = []
+    for name, found in queues.items():
+        if not found.count:
+            continue
+        lines.append(_("%(queue)s（%(n)d 条）：", queue=_(QUALITY_QUEUES[name]), n=found.count))
+        for c, clock in found.rows:
+            label = _(CLOCK_LABELS[ClockKind(clock.kind)])
+            at = _local(clock.deadline)
+            line = _("%(n)s %(clock)s 已超时（截止 %(at)s）", n=c.number, clock=label, at=at) if clock.deadline <= now \
+                else _("%(n)s %(clock)s 今天 %(at)s 到期", n=c.number, clock=label, at=at[-5:])
+            lines.append("  " + line)
+        if found.count > len(found.rows):
+            lines.append("  " + _("……另有 %(n)d 条，请到系统里查看", n=found.count - len(found.rows)))
+    return subject, lines or [_("今天没有已超时或今日到期的待办。")], _link("/")
 
 
 def _weekly_ledger(session, user, row):

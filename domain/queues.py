@@ -20,19 +20,48 @@ def _newest(query, limit=LIMIT):
         .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)
 
 
-def to_dispatch(session, limit=LIMIT):
-    return session.scalars(_newest(select(Complaint).where(Complaint.stage == Stage.NEW), limit)).all()
+# Quality's queues as queries (no order, no limit): the lists below and quality's morning digest
+# (domain.messages) ask the same question.
+
+def dispatch_query():
+    return select(Complaint).where(Complaint.stage == Stage.NEW)
 
 
-def to_verify(session, limit=LIMIT):
-    return session.scalars(_newest(select(Complaint).where(Complaint.stage == Stage.VERIFYING), limit)).all()
+def verify_query():
+    return select(Complaint).where(Complaint.stage == Stage.VERIFYING)
 
 
-def to_decide(session, limit=LIMIT):
+def decide_query():
     """Follow-ups where the customer was dissatisfied or could not be reached three times."""
     # The workflow keeps needs_decision true only in follow_up (the state machine test checks it);
     # asking for the flag alone lets the (needs_decision, created_at) index serve the query.
-    return session.scalars(_newest(select(Complaint).where(Complaint.needs_decision.is_(True)), limit)).all()
+    return select(Complaint).where(Complaint.needs_decision.is_(True))
+
+
+def attribute_query():
+    """Approved complaints whose responsibility quality has not confirmed yet."""
+    # The same terms as the partial index ix_complaint_to_attribute_v2, so that SQLite uses it
+    # ("attributed IS 0" would not match: a table scan, 200 ms at 1M rows).
+    return select(Complaint).where(Complaint.approved_at.is_not(None), not_(Complaint.attributed),
+                                   Complaint.type == "complaint")
+
+
+def quality_queries() -> dict:
+    """Quality's four queues: name → query of complaints."""
+    return {"dispatch": dispatch_query(), "verify": verify_query(), "decide": decide_query(),
+            "attribute": attribute_query()}
+
+
+def to_dispatch(session, limit=LIMIT):
+    return session.scalars(_newest(dispatch_query(), limit)).all()
+
+
+def to_verify(session, limit=LIMIT):
+    return session.scalars(_newest(verify_query(), limit)).all()
+
+
+def to_decide(session, limit=LIMIT):
+    return session.scalars(_newest(decide_query(), limit)).all()
 
 
 def department(session, user, limit=LIMIT):
@@ -91,12 +120,8 @@ def stage_counts(session) -> dict[str, int]:
 
 def to_attribute(session, limit=LIMIT):
     """Approved complaints whose responsibility quality has not confirmed yet, oldest first."""
-    # The same terms as the partial index ix_complaint_to_attribute_v2, so that SQLite uses it
-    # ("attributed IS 0" would not match: a table scan, 200 ms at 1M rows).
-    return session.scalars(select(Complaint).where(
-        Complaint.approved_at.is_not(None), not_(Complaint.attributed), Complaint.type == "complaint")
-        .options(selectinload(Complaint.receiving_unit))
-        .order_by(Complaint.approved_at, Complaint.id).limit(limit)).all()
+    return session.scalars(attribute_query().options(selectinload(Complaint.receiving_unit))
+                           .order_by(Complaint.approved_at, Complaint.id).limit(limit)).all()
 
 
 def penalties_to_approve(session, limit=LIMIT):

@@ -268,25 +268,31 @@ def overdue_complaints(session, user, now: datetime, limit: int = 50):
 
 # --- morning digests ------------------------------------------------------------------------
 
+# audience → (its time in settings.digest_times, role, heads only). The head of quality (品管部)
+# gets quality's queues at the heads' time: their department handles no complaints of its own.
+DIGESTS = {"head": ("head", Role.HANDLER, True), "quality": ("head", Role.QUALITY, True),
+           "manager": ("manager", Role.MANAGER, False)}
+
+
 def send_digests(session, now: datetime) -> int:
-    """On working days, once the configured time has passed: each department head's digest and
-    the manager's (a notice each, plus an e-mail copy). The dedupe key (day, audience, user)
-    makes it once a day, whichever sweep gets there first."""
+    """On working days, once the configured time has passed: each department head's digest, the
+    quality head's and the manager's (a notice each, plus an e-mail copy). The dedupe key (day,
+    audience, user) makes it once a day, whichever sweep gets there first."""
     from domain import calendar as working_calendar
     from domain import settings
     tz = settings.company_tz()
     local = now.astimezone(tz)
     times = settings.digest_times(session)
-    due = [who for who, at in times.items() if local.strftime("%H:%M") >= at]
+    due = [who for who, (at, _role, _heads) in DIGESTS.items() if local.strftime("%H:%M") >= times[at]]
     if not due or not working_calendar.load(session, tz).is_workday(local.date()):
         return 0
     insert = upsert_insert(session)
     for who in due:
-        role = Role.MANAGER if who == "manager" else Role.HANDLER
+        _at, role, heads_only = DIGESTS[who]
         people = _active(role).subquery()
         query = select(people.c.id, const(f"digest:{who}"), literal(now, UTCDateTime),
                        _key(f"d{local.date().isoformat()}:{who}:u", people.c.id)).where(true())
-        if who == "head":
+        if heads_only:
             query = query.where(people.c.is_head.is_(True))
         session.execute(insert(Notification).from_select(
             ["user_id", "kind", "at", "dedupe_key"], query).on_conflict_do_nothing())

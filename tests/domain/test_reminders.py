@@ -196,7 +196,8 @@ def test_the_morning_digests_go_once_on_working_days(demo):
     managers = {n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "digest:manager"))}
     assert user("prod_head").id in heads and user("handler2").id not in heads
     assert managers == {user("manager").id, user("vp").id}
-    assert written == len(heads) + len(managers)
+    quality = {n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "digest:quality"))}
+    assert written == len(heads) + len(managers) + len(quality)
     assert reminders.send_digests(db.session, local_0831 + H) == 0
     saturday = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
     assert reminders.send_digests(db.session, saturday) == 0
@@ -278,3 +279,47 @@ def test_overdue_counts_per_clock_are_capped_and_skip_paused_clocks(demo):
     assert counts["dispatch"] == 2 and counts["first_contact"] == 2 and "answer" not in counts
     assert reminders.overdue_by_clock(db.session, NOW + 25 * H, cap=1)["dispatch"] == 1
     assert reminders.overdue_count(db.session, NOW + 25 * H) == 2
+
+
+def register_at(at):
+    from domain import intake
+    from models.complaint import Category
+    from tests.domain.test_workflow import TZ
+    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
+                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
+                             severity="general")
+    return intake.register(db.session, user("receiver"), data, now=at, tz=TZ).complaint
+
+
+def test_the_quality_head_gets_quality_s_digest_once_on_working_days(demo):
+    """Issue 13: only heads with the handler role got a digest; the head of 品管部 (吴芳) had none."""
+    from domain import messages
+    from tests.domain.test_workflow import TZ
+    late = new_complaint()                                      # Mon 11:00: dispatch due Tue 11:00
+    today = register_at(datetime(2026, 11, 23, 17, 0, tzinfo=TZ))   # Mon 17:00: dispatch due Tue 17:00
+    elsewhere = new_complaint()
+    dispatch(elsewhere)                                         # with 生产部 now: not quality's to chase
+    db.session.commit()
+
+    def quality_digests():
+        return db.session.scalars(select(Notification).where(Notification.kind == "digest:quality")).all()
+
+    national_day = datetime(2026, 10, 1, 1, 0, tzinfo=timezone.utc)     # Thursday 09:00, a holiday
+    saturday = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
+    for day_off in (national_day, saturday):
+        reminders.send_digests(db.session, day_off)
+    assert quality_digests() == []
+    tuesday_noon = datetime(2026, 11, 24, 4, 0, tzinfo=timezone.utc)    # 12:00 Shanghai
+    reminders.send_digests(db.session, tuesday_noon)
+    db.session.commit()
+    assert [n.user_id for n in quality_digests()] == [user("quality2").id]   # 李静 is not the head
+    assert reminders.send_digests(db.session, tuesday_noon + H) == 0
+    assert len(quality_digests()) == 1
+
+    subject, lines, _link = messages._quality_digest(db.session, messages._gettext(), tuesday_noon)
+    assert subject == "【客诉日报】品管待办：已超时 1 条，今日到期 1 条"
+    assert lines == ["待分派（2 条）：",
+                     f"  {late.number} 分派 已超时（截止 2026-11-24 11:00）",
+                     f"  {today.number} 分派 今天 17:00 到期"]
+    assert elsewhere.number not in "\n".join(lines)
+
