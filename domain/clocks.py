@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from domain import calendar as working_calendar
 from domain import settings, sla
@@ -138,12 +138,21 @@ def resume_clock(clock: SlaClock, now: datetime, cal) -> None:
     since = clock.paused_at
     if since is None:
         return
-    working = sla.Unit(clock.unit) in (sla.Unit.WORKING_HOURS, sla.Unit.WORKING_DAYS)
-    confirmed = clock.confirmed
+    (clock.deadline, clock.warn_at, clock.escalate_at), clock.confirmed = _moved(
+        (clock.deadline, clock.warn_at, clock.escalate_at), clock.confirmed, sla.Unit(clock.unit), since, now, cal)
+    clock.paused_seconds = (clock.paused_seconds or 0) + max(0, int((now - since).total_seconds()))
+    clock.paused_at = None
+    clock.next_alert_at = _next_alert(clock)
+
+
+def _moved(times, confirmed: bool, unit, since: datetime, now: datetime, cal):
+    """(deadline, warn, escalate) after a pause from `since` to `now`, and whether they are confirmed.
+    A time already passed when the pause began stays (its reminder went out)."""
+    working = unit in (sla.Unit.WORKING_HOURS, sla.Unit.WORKING_DAYS)
 
     def shift(moment):
         nonlocal confirmed
-        if moment <= since:            # already passed before the pause (its reminder went out)
+        if moment <= since:
             return moment
         if not working:
             return now + (moment - since)
@@ -152,11 +161,7 @@ def resume_clock(clock: SlaClock, now: datetime, cal) -> None:
         confirmed = confirmed and sure
         return moved
 
-    clock.deadline, clock.warn_at, clock.escalate_at = shift(clock.deadline), shift(clock.warn_at), shift(clock.escalate_at)
-    clock.confirmed = confirmed
-    clock.paused_seconds = (clock.paused_seconds or 0) + max(0, int((now - since).total_seconds()))
-    clock.paused_at = None
-    clock.next_alert_at = _next_alert(clock)
+    return tuple(shift(t) for t in times), confirmed
 
 
 def calendar_hours(span) -> "Decimal":
@@ -185,15 +190,62 @@ def resume(session, complaint, now: datetime) -> None:
 
 def recompute_unconfirmed(session) -> int:
     """After an official arrangement is imported: running clocks whose deadline was estimated
-    (a year the calendar did not cover) are computed again from their start and stored limit.
-    Clocks that were paused keep their estimate (a pause moved them by hand of the calendar of
-    the time); returns how many were recomputed."""
+    (a year the calendar did not cover) are computed again from their start and stored limit,
+    and the pauses they went through (waiting for the customer) are replayed on the new calendar,
+    as if the clock had started and waited on it; a clock waiting now keeps waiting. Returns how
+    many were recomputed."""
     cal = working_calendar.load(session, settings.company_tz())
-    rows = session.scalars(select(SlaClock).where(SlaClock.stopped_at.is_(None), SlaClock.confirmed.is_(False),
-                                                  SlaClock.paused_at.is_(None), SlaClock.paused_seconds == 0)).all()
+    rows = session.scalars(select(SlaClock).where(SlaClock.stopped_at.is_(None), SlaClock.confirmed.is_(False))).all()
+    history = _pauses(session, {k.complaint_id for k in rows if k.paused_seconds or k.paused_at is not None})
+    done = 0
     for clock in rows:
-        plan = sla.schedule(cal, clock.started_at, sla.Limit(clock.amount, sla.Unit(clock.unit), clock.source))
-        clock.deadline, clock.warn_at, clock.escalate_at, clock.confirmed = (
-            plan.deadline, plan.warn_at, plan.escalate_at, plan.confirmed)
-        clock.next_alert_at = _next_alert(clock)
-    return len(rows)
+        spans = _clock_pauses(clock, history.get(clock.complaint_id, []))
+        if spans is None:
+            continue    # the timeline does not explain the stored pause: keep the estimate (still 未确认)
+        unit = sla.Unit(clock.unit)
+        plan = sla.schedule(cal, clock.started_at, sla.Limit(clock.amount, unit, clock.source))
+        times, confirmed = (plan.deadline, plan.warn_at, plan.escalate_at), plan.confirmed
+        for since, until in spans:
+            if until is not None:        # the open pause (if any) moves them when it ends
+                times, confirmed = _moved(times, confirmed, unit, since, until, cal)
+        (clock.deadline, clock.warn_at, clock.escalate_at), clock.confirmed = times, confirmed
+        clock.next_alert_at = None if clock.paused_at is not None else _next_alert(clock)
+        done += 1
+    return done
+
+
+def _pauses(session, complaint_ids) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """Each complaint's waits for the customer, from its timeline: a `pause` event to the next
+    `resume` or change of stage (workflow.act ends the wait then); None: still waiting."""
+    from models.complaint import ComplaintEvent
+    ids, out = sorted(complaint_ids), {}
+    for i in range(0, len(ids), 500):
+        events = session.execute(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.kind, ComplaintEvent.to_stage)
+            .where(ComplaintEvent.complaint_id.in_(ids[i:i + 500]),
+                   or_(ComplaintEvent.kind.in_(("pause", "resume")), ComplaintEvent.to_stage.is_not(None)))
+            .order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)).all()
+        since = {}
+        for complaint_id, at, kind, to_stage in events:
+            if complaint_id not in since and kind == "pause":
+                since[complaint_id] = at
+            elif complaint_id in since and (kind == "resume" or to_stage is not None):
+                out.setdefault(complaint_id, []).append((since.pop(complaint_id), at))
+        for complaint_id, at in since.items():
+            out.setdefault(complaint_id, []).append((at, None))
+    return out
+
+
+def _clock_pauses(clock: SlaClock, spans) -> list | None:
+    """The complaint's waits as this clock lived them (from its start on), or None when they do not
+    add up to the clock's own record (paused_seconds, paused_at)."""
+    start, mine = clock.started_at, []
+    for since, until in spans:
+        if until is not None and (until < start or (until == start and since < start)):
+            continue    # over before this clock started (or ended by the action that started it)
+        mine.append((max(since, start), until))
+    waited = sum(max(0, int((until - since).total_seconds())) for since, until in mine if until is not None)
+    still = next((since for since, until in mine if until is None), None)
+    if waited != (clock.paused_seconds or 0) or still != clock.paused_at:
+        return None
+    return mine

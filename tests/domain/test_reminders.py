@@ -323,3 +323,58 @@ def test_the_quality_head_gets_quality_s_digest_once_on_working_days(demo):
                      f"  {today.number} 分派 今天 17:00 到期"]
     assert elsewhere.number not in "\n".join(lines)
 
+
+def test_the_import_recomputes_clocks_that_waited_for_the_customer(demo):
+    """Issue 13: a deadline moved by a pause kept its estimate, still 未确认, after the import."""
+    from zoneinfo import ZoneInfo
+
+    from domain import calendar, clocks
+    from domain.workflow import act
+    tz = ZoneInfo("Asia/Shanghai")
+    registered = datetime(2026, 12, 31, 10, 0, tzinfo=tz)    # Thursday: 5 working days run into 2027
+    paused, resumed = datetime(2027, 1, 5, 10, 0, tzinfo=tz), datetime(2027, 1, 6, 15, 0, tzinfo=tz)
+
+    def resume(c):
+        act(db.session, user("quality"), c, "resume", version=c.version, now=resumed)
+
+    def waited(c, then_resume=True):
+        act(db.session, user("quality"), c, "pause", version=c.version, now=paused, reason="等顾客寄回样品")
+        if then_resume:
+            resume(c)
+        return c
+
+    done = waited(register_at(registered))                   # paused and resumed before the import
+    waiting = waited(register_at(registered), then_resume=False)   # still waiting at the import
+    db.session.commit()
+    k = clock(done, "answer")
+    # Estimated (weekends and New Year's Day): Fri Jan 8 10:00; the 27 working hours left at the
+    # pause are given again from Wed 15:00 → Mon Jan 11 15:00.
+    assert not k.confirmed and k.deadline == datetime(2027, 1, 11, 15, 0, tzinfo=tz)
+    assert not clock(waiting, "answer").confirmed
+
+    calendar.import_arrangement(db.session, user("admin"), "2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n"
+                                "2027-01-03,holiday,元旦\n2027-01-04,holiday,元旦调休\n")
+    assert clocks.recompute_unconfirmed(db.session) >= 2
+    db.session.commit()
+    # Imported: 5 working days → Mon Jan 11 10:00; the 36 working hours left at the pause (Tue
+    # 10:00) given again from Wed 15:00 → Tue Jan 12 15:00, confirmed.
+    assert k.confirmed and k.deadline == datetime(2027, 1, 12, 15, 0, tzinfo=tz)
+    assert k.next_alert_at == k.warn_at and k.paused_seconds == 29 * 3600
+    w = clock(waiting, "answer")
+    assert w.paused_at == paused and w.next_alert_at is None and w.deadline == datetime(2027, 1, 11, 10, 0, tzinfo=tz)
+    resume(waiting)
+
+    # The same as clocks started on the imported calendar and paused the same way.
+    fresh = waited(register_at(registered))
+    db.session.commit()
+
+    def times(c):
+        return {k.kind: (k.deadline, k.warn_at, k.escalate_at, k.confirmed, k.paused_seconds, k.paused_at,
+                         k.next_alert_at)
+                for k in db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == c.id))}
+    expected = times(fresh)
+    # The limit gives 45 working hours (Dec 31 8 h, Jan 5–8, Jan 11 1 h): warn after 33¾ h (Thu Jan 7
+    # 16:45), escalate 11¼ h after the deadline (Tue Jan 12 12:15), both moved on by the pause.
+    assert expected["answer"][:4] == (datetime(2027, 1, 12, 15, 0, tzinfo=tz), datetime(2027, 1, 11, 12, 45, tzinfo=tz),
+                                      datetime(2027, 1, 13, 17, 15, tzinfo=tz), True)
+    assert times(done) == expected and times(waiting) == expected
