@@ -99,20 +99,33 @@ def find_by_username(session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == (username or "").strip().lower()))
 
 
+# Issue 13: an unknown user, a wrong password, a locked and a deactivated account all get this
+# one message, so the login page never tells which usernames exist (nor, while an account is
+# locked, whether the password was right). It still tells a real user what to do.
+LOGIN_REFUSED = N_("用户名或密码错误（连续输错 5 次将锁定 15 分钟）。如果确认输入无误，账号可能已被锁定或停用，"
+                   "请稍后再试或联系系统管理员。")
+
+
+def _refused(reason: str, **params) -> LoginRefused:
+    """The one answer to a refused login; `reason` (and `minutes`) are for the audit trail and tests."""
+    return LoginRefused(LOGIN_REFUSED, reason=reason, **params)
+
+
 def authenticate(session, username: str, password: str, *, now: datetime, ip: str | None) -> User:
     """Check a login. Returns the user, or raises LoginRefused; writes the audit events.
-    The caller commits (also after a refusal, so that the failure count is kept)."""
+    The caller commits (also after a refusal, so that the failure count is kept). Every refusal
+    costs one argon2 verification, as a wrong password does, so timing does not tell them apart."""
     user = find_by_username(session, username)
     if user is None:
         _burn_time(password)
         audit.record(session, audit.LOGIN_FAILED, ip=ip, now=now, reason="unknown_user")
-        raise LoginRefused(N_("用户名或密码错误。"), reason="bad_credentials")
+        raise _refused("bad_credentials")
 
     if user.locked_until is not None and user.locked_until > now:
+        _verify(user, password)   # the same work as any other attempt; the answer stays "refused"
         audit.record(session, audit.LOGIN_FAILED, actor_id=user.id, ip=ip, now=now, reason="locked")
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(N_("密码错误次数过多，账号已锁定，请 %(minutes)d 分钟后再试，或联系管理员解锁。"),
-                           reason="locked", minutes=minutes)
+        raise _refused("locked", minutes=minutes)
 
     if not _verify(user, password):
         failures = session.execute(
@@ -127,16 +140,13 @@ def authenticate(session, username: str, password: str, *, now: datetime, ip: st
                             .values(failed_logins=0, locked_until=now + timedelta(minutes=LOCK_MINUTES)))
             audit.record(session, audit.LOCKOUT, actor_id=user.id, ip=ip, now=now, minutes=LOCK_MINUTES)
             session.expire(user)
-            raise LoginRefused(N_("密码错误次数过多，账号已锁定，请 %(minutes)d 分钟后再试，或联系管理员解锁。"),
-                               reason="locked", minutes=LOCK_MINUTES)
+            raise _refused("locked", minutes=LOCK_MINUTES)
         session.expire(user)
-        left = MAX_FAILED_LOGINS - failures
-        raise LoginRefused(N_("用户名或密码错误。再错 %(left)d 次账号将被锁定 15 分钟。"),
-                           reason="bad_credentials", left=left)
+        raise _refused("bad_credentials")
 
     if not user.active:
         audit.record(session, audit.LOGIN_FAILED, actor_id=user.id, ip=ip, now=now, reason="inactive")
-        raise LoginRefused(N_("该账号已停用，请联系系统管理员。"), reason="inactive")
+        raise _refused("inactive")
 
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -55,6 +55,48 @@ def test_unknown_user_and_wrong_password_look_the_same(demo):
         accounts.authenticate(demo, "manager", "wrong-password1", now=now, ip=None)
     assert unknown.value.reason == wrong.value.reason == "bad_credentials"
     assert kinds(demo)[-2:] == [audit.LOGIN_FAILED, audit.LOGIN_FAILED]
+    # Issue 13: a locked or deactivated account gets the same words too (only the audit trail differs).
+    user(demo, "handler").locked_until = now + timedelta(minutes=5)
+    user(demo, "cs1").active = False
+    answers = {unknown.value.message, wrong.value.message}
+    for username, password in (("handler", "demo12345"), ("handler", "wrong-password1"), ("cs1", "demo12345")):
+        with pytest.raises(LoginRefused) as other:
+            accounts.authenticate(demo, username, password, now=now, ip=None)
+        answers.add(other.value.message)
+    assert answers == {accounts.LOGIN_REFUSED}
+
+
+def test_every_refusal_costs_one_password_check(demo, monkeypatch):
+    """Timing must not tell an unknown or locked account from a wrong password: each refusal runs
+    one argon2 verification with the production setting (~70 ms), which dwarfs the queries."""
+    import time
+
+    from argon2 import PasswordHasher
+    slow = PasswordHasher(time_cost=5, memory_cost=7168, parallelism=1)   # as in domain/accounts.py
+    monkeypatch.setattr(accounts, "_hasher", slow)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", None)
+    now = utcnow()
+    for name in ("manager", "handler", "cs1"):
+        user(demo, name).password_hash = slow.hash("demo12345")
+    user(demo, "handler").locked_until = now + timedelta(minutes=5)
+    user(demo, "cs1").active = False
+
+    def cost(username, password):
+        best = None
+        for _ in range(3):
+            user(demo, "manager").failed_logins = 0
+            start = time.perf_counter()
+            with pytest.raises(LoginRefused):
+                accounts.authenticate(demo, username, password, now=now, ip=None)
+            took = time.perf_counter() - start
+            best = took if best is None else min(best, took)
+        return best
+
+    cost("nobody", "warm-up-1")                              # the dummy hash is made on first use
+    wrong = cost("manager", "wrong-password1")
+    for username, password in (("nobody", "demo12345"), ("handler", "wrong-password1"),
+                               ("handler", "demo12345"), ("cs1", "demo12345")):
+        assert cost(username, password) > wrong / 2, username
 
 
 def test_five_failures_lock_for_fifteen_minutes_across_sessions(app, demo):

@@ -7,7 +7,7 @@ from domain import audit
 from models import db
 from models.audit import AuditEvent
 from models.user import User
-from tests.conftest import Web
+from tests.conftest import CSRF_RE, Web
 
 HOMES = {
     "admin": "/admin/", "manager": "/manager/", "vp": "/manager/", "quality": "/quality/",
@@ -34,30 +34,48 @@ def test_wrong_password_says_so_in_chinese_and_keeps_count(demo, web):
     resp = web.login("manager", "wrong-password1")
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
-    assert "用户名或密码错误" in body and "再错 4 次" in body
+    assert "用户名或密码错误（连续输错 5 次将锁定 15 分钟）" in body and "联系系统管理员" in body
     assert 'value="wrong-password1"' not in body  # the password is never echoed back
     assert db.session.scalar(select(User.failed_logins).where(User.username == "manager")) == 1
 
 
-def test_unknown_user_gets_the_same_message(demo, web):
-    body = web.login("ghost", "whatever12").get_data(as_text=True)
-    assert "用户名或密码错误" in body and "锁定" not in body
+def refusal(web, username, password):
+    """The login page's answer, with what differs from one request to the next blanked out
+    (the CSRF token, the username as typed)."""
+    resp = web.login(username, password)
+    body = resp.get_data(as_text=True)
+    for token in set(CSRF_RE.findall(body)):
+        body = body.replace(token, "")
+    return resp.status_code, body.replace(f'value="{username}"', 'value=""')
+
+
+def test_the_login_page_does_not_tell_which_usernames_exist(demo, web):
+    """Issue 13: unknown user, wrong password, locked and deactivated accounts: one answer."""
+    db.session.scalar(select(User).where(User.username == "cs2")).active = False
+    db.session.commit()
+    first = refusal(web, "ghost", "whatever12")
+    assert first[0] == 422 and "用户名或密码错误" in first[1] and 'class="form-errors"' in first[1]
+    assert refusal(web, "manager", "wrong-password1") == first
+    assert refusal(web, "cs2", "demo12345") == first                 # deactivated, right password
+    for _ in range(5):
+        assert refusal(web, "quality", "bad-password1") == first     # the fifth locks
+    assert events(audit.LOCKOUT) == 1
+    assert refusal(web, "quality", "demo12345") == first             # locked, right password
+    assert refusal(web, "quality", "bad-password1") == first
+    assert refusal(web, "ghost", "whatever12") == first
+    reasons = [e.detail["reason"] for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.kind == audit.LOGIN_FAILED).order_by(AuditEvent.id))]
+    assert reasons == ["unknown_user", "bad_password", "inactive"] + ["bad_password"] * 5 + \
+        ["locked", "locked", "unknown_user"]                          # the audit trail still tells
 
 
 def test_lockout_after_five_failures_then_even_right_password_refused(demo, web):
     for _ in range(5):
-        resp = web.login("quality", "bad-password1")
-    assert "账号已锁定" in resp.get_data(as_text=True)
+        web.login("quality", "bad-password1")
     resp = web.login("quality", "demo12345")
-    assert resp.status_code == 422 and "账号已锁定" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "用户名或密码错误" in resp.get_data(as_text=True)
     assert events(audit.LOCKOUT) == 1
-
-
-def test_inactive_user_is_told_to_contact_admin(demo, web):
-    db.session.scalar(select(User).where(User.username == "cs2")).active = False
-    db.session.commit()
-    resp = web.login("cs2")
-    assert resp.status_code == 422 and "已停用" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(User.locked_until).where(User.username == "quality")) is not None
 
 
 def test_english_user_sees_english_messages(demo, web):
