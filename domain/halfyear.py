@@ -302,16 +302,12 @@ def labels(_=_plain) -> dict:
 def to_xlsx(report: HalfYearReport, _=_plain, labels: dict | None = None) -> bytes:
     """The snapshot as a workbook: 概况, 责任部门, 分公司与门店, 责任归属, 罚扣. `_` translates the
     headings (the web passes the reader's language); `labels` names severities, clocks and kinds."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from domain import xlsx
     labels = labels or {}
     name = lambda group, key: labels.get(group, {}).get(key, key)  # noqa: E731
     d = report.data
     last = (report.period_end - timedelta(days=1)).isoformat()
-    book = Workbook()
-    bold = Font(bold=True)
+    book = xlsx.workbook()
 
     def sheet(title, first=False):
         ws = book.active if first else book.create_sheet()
@@ -319,62 +315,57 @@ def to_xlsx(report: HalfYearReport, _=_plain, labels: dict | None = None) -> byt
         return ws
 
     def head(ws, *cells):
-        ws.append(list(cells))
-        for cell in ws[ws.max_row]:
-            cell.font = bold
+        xlsx.append(ws, cells, bold=True)
 
     ws = sheet(_("概况"), first=True)
-    ws.append([_("客诉处理半年汇总"), f"{report.period_start.isoformat()} — {last}"])
-    ws["A1"].font = Font(bold=True, size=14)
+    xlsx.append(ws, [_("客诉处理半年汇总"), f"{report.period_start.isoformat()} — {last}"], bold=True, size=14)
     t = d["totals"]
     head(ws, _("项目"), _("数量"))
     for key, label in (("received", _("受理")), ("closed", _("已结")), ("closed_in_time", _("按时结案")),
                        ("open", _("未结")), ("valid", _("投诉成立")), ("not_valid", _("投诉不成立")),
                        ("company", _("本公司责任")), ("attributed", _("已归属责任")), ("repeats", _("二次投诉"))):
-        ws.append([label, t[key]])
-    ws.append([_("按时结案率"), round(t["closed_in_time"] / t["closed"], 4) if t["closed"] else None])
+        xlsx.append(ws, [label, t[key]])
+    xlsx.append(ws, [_("按时结案率"), round(t["closed_in_time"] / t["closed"], 4) if t["closed"] else None])
     ws.cell(ws.max_row, 2).number_format = "0.0%"
-    ws.append([_("平均满意度"), t["satisfaction"]])
-    ws.append([])
+    xlsx.append(ws, [_("平均满意度"), t["satisfaction"]])
+    xlsx.append(ws, [])
     head(ws, _("严重程度"), _("数量"))
     for key, n in d["severity"]:
-        ws.append([name("severity", key), n])
-    ws.append([])
+        xlsx.append(ws, [name("severity", key), n])
+    xlsx.append(ws, [])
     head(ws, _("类别"), _("数量"))
     for row in d["categories"]:
-        ws.append(row)
-    ws.append([])
+        xlsx.append(ws, row)
+    xlsx.append(ws, [])
     head(ws, _("时限"), _("已完成"), _("按时完成"), _("超时未完成"))
     for kind, stopped, on_time, late in d["clocks"]:
-        ws.append([name("clock", kind), stopped, on_time, late])
+        xlsx.append(ws, [name("clock", kind), stopped, on_time, late])
 
     ws = sheet(_("责任部门"))
     head(ws, _("责任部门"), _("受理"), _("已结"), _("按时结案"), _("已归属责任"), _("罚扣笔数"), _("罚扣金额（元）"))
     for row in d["units"]:
-        ws.append([*row[:6], float(row[6])])
+        xlsx.append(ws, [*row[:6], float(row[6])])
 
     ws = sheet(_("分公司与门店"))
     columns = (_("受理"), _("已结"), _("按时结案"), _("未结"), _("二次投诉"), _("束之高阁"), _("平均满意度"))
     head(ws, _("分公司"), _("所属"), *columns)
     for row in d["branches"]:
-        ws.append(row)
-    ws.append([])
+        xlsx.append(ws, row)
+    xlsx.append(ws, [])
     head(ws, _("门店"), _("所属"), *columns)
     for row in d["stores"]:
-        ws.append(row)
+        xlsx.append(ws, row)
 
     ws = sheet(_("责任归属"))
     head(ws, _("归属"), _("单位"), _("条数"))
     for kind, unit, n in d["attribution"]:
-        ws.append([name("kind", kind), unit, n])
+        xlsx.append(ws, [name("kind", kind), unit, n])
 
     ws = sheet(_("罚扣"))
     for title, rows in ((_("单位"), d["penalties_by_unit"]), (_("姓名"), d["penalties_by_person"])):
         head(ws, title, _("所属"), _("条数"), _("金额（元）"))
         for who, belongs, n, total in rows:
-            ws.append([who, belongs, n, float(total)])
-        ws.append([_("合计"), "", sum(r[2] for r in rows), float(sum(Decimal(r[3]) for r in rows))])
-        ws.append([])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+            xlsx.append(ws, [who, belongs, n, float(total)])
+        xlsx.append(ws, [_("合计"), "", sum(r[2] for r in rows), float(sum(Decimal(r[3]) for r in rows))])
+        xlsx.append(ws, [])
+    return xlsx.to_bytes(book)

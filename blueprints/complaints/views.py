@@ -500,31 +500,24 @@ def ledger_page():
 @bp.route("/ledger.xlsx")
 def ledger_export():
     """The same table as an Excel file (numbers as numbers, a frozen header)."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from domain import xlsx
     by, start, end, sort, desc, rows = _ledger_rows()
-    book = Workbook()
+    book = xlsx.workbook()
     sheet = book.active
     sheet.title = _("责任台账")
-    sheet.append([_("首问负责制责任台账"), f"{_(LEDGER_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
+    xlsx.append(sheet, [_("首问负责制责任台账"), f"{_(LEDGER_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
     header = [_("姓名") if by == "person" else _("单位"), _("所属")] + [_(v) for v in LEDGER_COLUMNS.values()] + \
         [_("按时结案率")]
-    sheet.append(header)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    xlsx.append(sheet, header, bold=True)
     for r in rows:
-        sheet.append([r.name, r.unit] + [getattr(r, k) for k in LEDGER_COLUMNS] +
-                     [round(r.in_time_rate, 4) if r.in_time_rate is not None else None])
+        xlsx.append(sheet, [r.name, r.unit] + [getattr(r, k) for k in LEDGER_COLUMNS] +
+                    [round(r.in_time_rate, 4) if r.in_time_rate is not None else None])
     sheet.freeze_panes = "A3"
     for column, width in zip("ABCDEFGHIJKL", (14, 14, 8, 8, 8, 10, 10, 14, 12, 10, 10, 12)):
         sheet.column_dimensions[column].width = width
-    buf = io.BytesIO()
-    book.save(buf)
     name = f"ledger-{by}-{start.isoformat()}-{end.isoformat()}.xlsx"
-    resp = make_response(buf.getvalue())
-    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp = make_response(xlsx.to_bytes(book))
+    resp.headers["Content-Type"] = xlsx.MIME
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
 
@@ -728,24 +721,17 @@ def penalty_report():
 
 
 def _penalty_xlsx(by, start, end, rows):
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    book = Workbook()
+    from domain import xlsx
+    book = xlsx.workbook()
     sheet = book.active
     sheet.title = _("罚扣汇总")
-    sheet.append([_("罚扣汇总"), f"{_(PENALTY_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
-    sheet.append([_("姓名") if by == "person" else _("单位"), _("所属"), _("条数"), _("金额（元）")])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    xlsx.append(sheet, [_("罚扣汇总"), f"{_(PENALTY_BY[by])} · {start.isoformat()} — {end.isoformat()}"])
+    xlsx.append(sheet, [_("姓名") if by == "person" else _("单位"), _("所属"), _("条数"), _("金额（元）")], bold=True)
     for _k, name, belongs, n, total in rows:
-        sheet.append([name, belongs, n, float(total)])
-    sheet.append([_("合计"), "", sum(r[3] for r in rows), float(sum(r[4] for r in rows))])
-    buf = io.BytesIO()
-    book.save(buf)
-    resp = make_response(buf.getvalue())
-    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        xlsx.append(sheet, [name, belongs, n, float(total)])
+    xlsx.append(sheet, [_("合计"), "", sum(r[3] for r in rows), float(sum(r[4] for r in rows))])
+    resp = make_response(xlsx.to_bytes(book))
+    resp.headers["Content-Type"] = xlsx.MIME
     resp.headers["Content-Disposition"] = f'attachment; filename="penalties-{by}-{start.isoformat()}-{end.isoformat()}.xlsx"'
     return resp
 
@@ -863,10 +849,10 @@ def half_year_report(report_id):
 
 @bp.route("/half-year/<id:report_id>.xlsx")
 def half_year_xlsx(report_id):
-    from domain import halfyear
+    from domain import halfyear, xlsx
     report = _halfyear_or_404(report_id)
     resp = make_response(halfyear.to_xlsx(report, _, halfyear.labels(_)))
-    resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Type"] = xlsx.MIME
     resp.headers["Content-Disposition"] = (f'attachment; filename="half-year-{report.period_start.isoformat()}-'
                                            f'{(report.period_end - timedelta(days=1)).isoformat()}.xlsx"')
     return resp
