@@ -104,6 +104,8 @@ def safe_next(target: str | None) -> str | None:
     """Only a local path: never redirect to another site after login."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None   # a CR/LF would split the Location header (a 500, or a header of the sender's choosing)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
@@ -239,9 +241,11 @@ def register_web(app) -> None:
         if request.endpoint == "static":
             if request.args.get("v"):
                 h["Cache-Control"] = "public, max-age=31536000, immutable"
-        elif resp.mimetype == "text/html":
-            # Shared tablets: pages with personal data must not linger in the browser cache.
-            h.setdefault("Cache-Control", "no-store")
+        else:
+            # Shared tablets: pages, photos, attachments and exports hold personal data and must
+            # not linger in the browser cache — whatever send_file or a view set (issue 13).
+            h["Cache-Control"] = "no-store"
+            h.pop("Expires", None)
         return resp
 
     @app.context_processor

@@ -219,9 +219,9 @@ def attachment(complaint_id, attachment_id, variant="original"):
         abort(404)
     mime = "image/jpeg" if variant != "original" and row.kind == "image" else row.mime
     inline = row.kind == "image"
-    resp = send_file(path, mimetype=mime, as_attachment=not inline, download_name=row.name, max_age=3600,
-                     conditional=True)
-    resp.headers["Cache-Control"] = "private, max-age=3600"
+    # Not cached (no-store, set for every response in blueprints/_web.py): a shared tablet keeps no
+    # customer's photo after logout.
+    resp = send_file(path, mimetype=mime, as_attachment=not inline, download_name=row.name, conditional=True)
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return resp
 
