@@ -17,6 +17,7 @@ USER_UPDATED = "user_updated"
 PASSWORD_RESET = "password_reset"
 UNIT_CHANGED = "unit_changed"
 PII_REVEALED = "pii_revealed"
+PHONE_SEARCHED = "phone_searched"   # a register search by phone from someone who sees phones masked
 SETTING_CHANGED = "setting_changed"
 FILE_REJECTED = "file_rejected"
 CATEGORY_CHANGED = "category_changed"

@@ -22,6 +22,26 @@ def needs_personal_data(session, user, complaint) -> bool:
     return user.has_role(Role.RECEIVER) and covers_unit(session, user, complaint.receiving_unit_id)
 
 
+def unmasked_condition(session, user):
+    """`needs_personal_data` as a SQL condition on Complaint (keep the two in step), or None
+    when `user` sees every record unmasked. The register's phone search uses it: a prefix
+    matches only where the phone is shown in full, elsewhere only the whole number does
+    (issue 13: a masked 138****5678 is not recovered digit by digit)."""
+    from sqlalchemy import or_
+
+    from domain.scoping import covered_unit_ids
+    from models.complaint import Complaint
+    if sees_everything(user):
+        return None
+    units = covered_unit_ids(session, user)
+    terms = [Complaint.first_responder_id == user.id]
+    if user.has_role(Role.HANDLER):
+        terms.append(Complaint.responsible_unit_id.in_(units))
+    if user.has_role(Role.RECEIVER):
+        terms.append(Complaint.receiving_unit_id.in_(units))
+    return or_(*terms)
+
+
 def mask_phone(phone: str | None) -> str | None:
     """138****1234; short numbers keep only their last two digits."""
     if not phone:
@@ -55,6 +75,15 @@ def shown(complaint, revealed: bool) -> dict[str, str | None]:
     if revealed:
         return {name: getattr(complaint, name) for name in PERSONAL_FIELDS}
     return masked(complaint)
+
+
+def record_phone_search(session, user, ip: str | None = None, **found) -> None:
+    """A register search by phone from someone who does not see every phone in full (all but
+    quality and managers): logged like a reveal — who searched and what matched (`found`:
+    complaint ids or a count), never the number."""
+    if sees_everything(user):
+        return
+    audit.record(session, audit.PHONE_SEARCHED, actor_id=user.id, target="complaints:search", ip=ip, **found)
 
 
 def reveal(session, user, complaint, ip: str | None = None) -> dict[str, str | None]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, tuple_
 
+from domain import privacy
 from domain.intake import normalise_phone
 from domain.scoping import visible_complaints
 from models.complaint import Category, Complaint
@@ -50,12 +51,14 @@ def _prefix(column, text):
     return (column >= text) & (column < text + "\U0010ffff") & column.like(escaped + "%", escape="\\")
 
 
-def search_condition(q: str, dense: bool = False):
+def search_condition(q: str, dense: bool = False, unmasked=None):
     """Number, phone, customer name or product, by what the text looks like.
 
     `dense`: the name prefix is common (a surname): let the newest-first index drive the query
     and test names row by row, instead of sorting every match (SQLite; PostgreSQL's planner
-    weighs this itself)."""
+    weighs this itself).
+    `unmasked`: privacy.unmasked_condition(user) — where it does not hold, the user sees the
+    phone masked and a phone matches on the whole number only, never on a prefix."""
     q = q.strip()
     if NUMBER_RE.match(q):
         q = q.upper()
@@ -64,12 +67,21 @@ def search_condition(q: str, dense: bool = False):
         return _prefix(Complaint.number, q if q.startswith("TS-") or q == "TS" else "TS-" + q[2:])
     if PHONE_START_RE.match(q):
         phone = normalise_phone(q.replace("-", "")) or q
-        return _prefix(Complaint.customer_phone, phone) | _prefix(Complaint.customer_phone, q)
+        prefix = _prefix(Complaint.customer_phone, phone) | _prefix(Complaint.customer_phone, q)
+        if unmasked is None:
+            return prefix
+        # the prefix range still drives the index; the whole number is a match within it
+        return prefix & (unmasked | (Complaint.customer_phone == phone) | (Complaint.customer_phone == q))
     if dense:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return (Complaint.customer_name.concat("").like(escaped, escape="\\")
                 | Complaint.product_name.concat("").like(escaped, escape="\\"))
     return _prefix(Complaint.customer_name, q) | _prefix(Complaint.product_name, q)
+
+
+def is_phone_search(q: str) -> bool:
+    q = q.strip()
+    return not NUMBER_RE.match(q) and bool(PHONE_START_RE.match(q))
 
 
 def is_name_search(q: str) -> bool:
@@ -99,7 +111,8 @@ def category_ids(session, category_id: int) -> list[int]:
 def filtered(session, user, f: Filters, tz: ZoneInfo, dense: bool = False):
     query = visible_complaints(session, user)
     if f.q.strip():
-        query = query.where(search_condition(f.q, dense))
+        unmasked = privacy.unmasked_condition(session, user) if is_phone_search(f.q) else None
+        query = query.where(search_condition(f.q, dense, unmasked))
     if f.stage:
         query = query.where(Complaint.stage == f.stage)
     if f.category_id:

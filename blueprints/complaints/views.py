@@ -98,6 +98,7 @@ def index():
     if mine:
         f.first_responder_id = current_user.id
     page = registry.page(db.session, current_user, f, _tz(), request.args.get("after"))
+    _log_phone_search(f, complaints=[c.id for c in page.rows])
     args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
     next_url = url_for("complaints.index", **args, after=page.next_cursor) if page.next_cursor else None
     units = {u.id: u.name for u in db.session.scalars(select(OrgUnit))}
@@ -117,7 +118,16 @@ def count():
     if request.args.get("mine") == "1":
         f.first_responder_id = current_user.id
     n, more = registry.count(db.session, current_user, f, _tz())
+    _log_phone_search(f, matches=n)
     return fragment("complaints/_count.html", n=n, more=more)
+
+
+def _log_phone_search(f, **found):
+    """Issue 13: a search by phone is logged like a reveal (the list and the count each answer
+    whether a number is on record, so each is written)."""
+    if registry.is_phone_search(f.q):
+        privacy.record_phone_search(db.session, current_user, ip=client_ip(), **found)
+        db.session.commit()
 
 
 def _complaint_or_404(complaint_id) -> Complaint:

@@ -1,5 +1,5 @@
 """Issue 13, leaks found in a hostile review: Excel cells that turn into formulas, files left in
-the browser cache, a CR/LF in ?next=."""
+the browser cache, a CR/LF in ?next=, and masked phones recovered by prefix search."""
 import io
 
 import pytest
@@ -103,3 +103,41 @@ def test_a_line_break_in_next_lands_on_the_home_page(demo, web, evil):
     assert resp.status_code == 303 and resp.headers["Location"] == "/receiver/", resp.status_code
     assert "x=1" not in " ".join(resp.headers.getlist("Set-Cookie"))
 
+
+def test_a_masked_phone_is_found_by_the_whole_number_only_and_the_search_is_logged(login_as, app):
+    from tests.domain.test_workflow import dispatch, do, new_complaint
+    from tests.domain.test_workflow import unit as dept
+    from tests.web.test_registry import numbers
+    shown = new_complaint(customer_phone="13812345678")
+    dispatch(shown)                                     # 生产部 answers for it: handler2 sees the phone
+    masked = new_complaint(customer_phone="13812349999")
+    dispatch(masked)
+    do("quality", masked, "reassign", unit_id=dept("销售部").id)   # 生产部 still sees it, masked
+    db.session.commit()
+    handler = login_as("handler2")
+    assert "138****9999" in handler.get(f"/complaints/{masked.id}").get_data(as_text=True)
+    assert numbers(handler.get("/complaints/?q=1381234")) == [shown.number]
+    assert numbers(handler.get("/complaints/?q=138123499")) == []
+    assert numbers(handler.get("/complaints/?q=13812349999")) == [masked.number]
+    assert numbers(handler.get("/complaints/?q=138-1234-9999")) == [masked.number]
+    assert "共 1 条" in handler.get("/complaints/count?q=1381234", htmx=True).get_data(as_text=True)
+    handler2 = user("handler2").id
+    logged = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "phone_searched")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.target) for e in logged] == [(handler2, "complaints:search")] * 5
+    assert [e.detail for e in logged] == [{"complaints": [shown.id]}, {"complaints": []}, {"complaints": [masked.id]},
+                                          {"complaints": [masked.id]}, {"matches": 1}]
+    assert not any("1381234" in f"{e.target}{e.detail}" for e in logged)   # who searched, never the number
+    assert numbers(handler.get("/complaints/?q=王女士")) == [masked.number, shown.number]   # names: not logged
+    assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "phone_searched")).all()) == 5
+
+    # The receiver who took both calls sees both phones, and keeps the prefix search.
+    receiver = Web(app.test_client())
+    receiver.login("receiver")
+    assert set(numbers(receiver.get("/complaints/?q=1381234"))) == {shown.number, masked.number}
+    # Quality sees every phone: prefix search, nothing to log.
+    quality = Web(app.test_client())
+    quality.login("quality")
+    assert set(numbers(quality.get("/complaints/?q=1381234"))) == {shown.number, masked.number}
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "phone_searched",
+                                                           AuditEvent.actor_id == user("quality").id)).all()
