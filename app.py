@@ -12,10 +12,8 @@ from pathlib import Path
 from flask import Flask, request
 from flask_login import current_user
 
-from extensions import babel, csrf, htmx, limiter, login_manager
+from extensions import babel, compress, csrf, htmx, limiter, login_manager
 from models import db, utcnow
-
-STATIC_VERSION = "11"  # bump when static files change (they are cached for a year)
 
 
 class Config:
@@ -52,6 +50,14 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
     PROXY_COUNT = 0  # number of trusted reverse proxies in front (X-Forwarded-For)
+    # gzip for pages, fragments and static text (first load ≤ 60 KB transferred). Not brotli: at
+    # its default quality it came out larger than gzip 6 for htmx and app.css, and costs more memory.
+    # blueprints._transfer decides which responses (not attachments, not cross-site requests).
+    COMPRESS_REGISTER = False
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_STREAMS = False   # streamed responses (attachments, exports) are never compressed
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml"]
     PASSWORD_HASH_FAST = False  # tests only
 
 
@@ -74,6 +80,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     limiter.init_app(app)
+    compress.init_app(app)
 
     if app.config["PASSWORD_HASH_FAST"]:
         from domain.accounts import use_fast_hashing

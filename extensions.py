@@ -1,6 +1,7 @@
 """Flask extensions, created here and bound to the app in create_app()."""
 from flask import request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -10,6 +11,7 @@ from htmx_flask import Htmx
 from models import db  # noqa: F401  (re-exported for convenience)
 
 babel = Babel()
+compress = Compress()  # applied by blueprints._transfer, not to every response
 csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()

@@ -173,6 +173,8 @@ def error_page(status: int, title: str, message: str):
 
 def register_web(app) -> None:
     app.url_map.converters["id"] = IdConverter
+    from blueprints._transfer import register_transfer
+    register_transfer(app)  # first: its after-request hook then runs last, on the finished response
 
     @app.before_request
     def refuse_nul_bytes():
@@ -220,9 +222,9 @@ def register_web(app) -> None:
     @app.before_request
     def password_gate():
         """A user given a temporary password chooses their own before anything else."""
-        if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in ("auth.change_password", "auth.logout", "static",
-                                             "public.healthz")):
+        # The endpoint first: a static file needs no user (nor a database query to load one).
+        if (request.endpoint not in ("auth.change_password", "auth.logout", "static", "public.healthz")
+                and current_user.is_authenticated and current_user.must_change_password):
             return redirect(url_for("auth.change_password"))
         return None
 
@@ -238,10 +240,7 @@ def register_web(app) -> None:
         h.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         if current_app.config.get("TLS"):
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint == "static":
-            if request.args.get("v"):
-                h["Cache-Control"] = "public, max-age=31536000, immutable"
-        else:
+        if request.endpoint != "static":   # static files: blueprints._transfer
             # Shared tablets: pages, photos, attachments and exports hold personal data and must
             # not linger in the browser cache — whatever send_file or a view set (issue 13).
             h["Cache-Control"] = "no-store"
@@ -250,14 +249,12 @@ def register_web(app) -> None:
 
     @app.context_processor
     def template_helpers():
-        from app import STATIC_VERSION
         return {
             "csrf_header": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
             "Role": Role,
             "role_label": lambda r: _(ROLE_LABELS[Role(r)]),
             "home_url": home_url,
             "nav_items": _nav_items,
-            "static_v": STATIC_VERSION,
             "get_locale": get_locale,
             "stage_label": _stage_label,
             "severity_label": _severity_label,
