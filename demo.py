@@ -217,7 +217,7 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
     units = {u.name: u for u in session.scalars(select(OrgUnit))}
 
     def do(username, c, action, at, **fields):
-        workflow.act(session, users[username], c, action, version=c.version, now=at, **fields)
+        workflow.act(session, users[username], c, action, workflow.command(action, **fields), version=c.version, now=at)
 
     for c in session.scalars(select(Complaint).where(Complaint.stage == "new").order_by(Complaint.id)):
         age = (now - c.created_at).days
@@ -225,8 +225,10 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
         at = c.created_at + timedelta(hours=rng.randint(2, 20))
         if c.type != "complaint":
             if depth >= 1:
-                do("quality", c, "answer_inquiry" if c.type == "inquiry" else "acknowledge", at,
-                   method="phone", note="已答复顾客")
+                if c.type == "inquiry":
+                    do("quality", c, "answer_inquiry", at, method="phone", note="已答复顾客")
+                else:
+                    do("quality", c, "acknowledge", at, note="已答复顾客")
             if depth >= 3:
                 do("quality", c, "close_short", at + timedelta(days=1))
             continue
@@ -300,21 +302,22 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
         if rng.random() < 0.4:
             continue
         when = min(c.events[-1].at + timedelta(hours=3), now)
-        p = penalties.create(session, users["quality"], c, when)
+        p = penalties.act(session, users["quality"], c, "propose", version=None, now=when)
         roll = rng.random()
         if roll < 0.5 and (now - when).days < 30:
             continue                                                   # still waiting for the manager
         if roll < 0.12:
-            penalties.decide(session, users["manager"], p, "reject", when, version=p.version,
-                             comment="责任证据不足，不予罚扣")
+            penalties.act(session, users["manager"], c, "reject", penalties.STEPS["reject"].fields(
+                comment="责任证据不足，不予罚扣"), version=p.version, now=when)
         else:
-            penalties.decide(session, users["manager"], p, "approve", when, version=p.version)
+            penalties.act(session, users["manager"], c, "approve", version=p.version, now=when)
             decided.append(p)
     heads = [u for u in users.values() if u.is_head and u.active]
     for p in reversed(decided):                                        # the latest one a head can appeal
         head = next((u for u in heads if penalties.concerns(session, u, p)), None)
         if head is not None:
-            penalties.file_appeal(session, head, p, "本单位已整改，且顾客已接受赔偿，请求减免。", now, version=p.version)
+            penalties.act(session, head, p.complaint, "appeal", penalties.STEPS["appeal"].fields(
+                appeal="本单位已整改，且顾客已接受赔偿，请求减免。"), version=p.version, now=now)
             break
     # Settled on the spot: the follow-up call, a few days later.
     for c in session.scalars(select(Complaint).where(Complaint.stage == "follow_up", Complaint.spot_accepted.is_(True))):

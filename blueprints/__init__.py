@@ -7,6 +7,7 @@ def register_blueprints(app):
     from blueprints.complaints import bp as complaints_bp
     from blueprints.handler import bp as handler_bp
     from blueprints.manager import bp as manager_bp
+    from blueprints.penalties import bp as penalties_bp
     from blueprints.public import bp as public_bp
     from blueprints.quality import bp as quality_bp
     from blueprints.receiver import bp as receiver_bp
@@ -19,3 +20,4 @@ def register_blueprints(app):
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(penalties_bp, url_prefix="/complaints/<id:complaint_id>/penalty")

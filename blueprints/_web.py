@@ -271,6 +271,9 @@ def register_web(app) -> None:
     from zoneinfo import ZoneInfo
     company_tz = ZoneInfo(app.config["COMPANY_TZ"])
 
+    from domain.money import format_money
+    app.add_template_filter(format_money, "money")
+
     @app.template_filter("dt")
     def format_dt(value, fmt="yyyy-MM-dd HH:mm"):
         """UTC in the database, company time zone on screen. Patterns made of numbers only skip
@@ -362,24 +365,17 @@ def notice_label(kind):
 
 
 def _event_label(kind):
-    from domain.workflow import TRANSITIONS
+    from domain.workflow import ACTIONS
     if kind in EVENT_LABELS:
         return _(EVENT_LABELS[kind])
-    return _(TRANSITIONS[kind].label) if kind in TRANSITIONS else kind
+    return _(ACTIONS[kind].label) if kind in ACTIONS else kind
 
 
 def _waiting_for(complaint):
     """Who acts next, in words, for someone who cannot act now."""
-    from domain.workflow import TRANSITIONS
-    for t in TRANSITIONS.values():
-        if complaint.stage in t.sources and complaint.type in t.types and t.targets and t.action not in (
-                "withdraw", "mark_duplicate", "reassign", "hand_back", "add_action", "reject", "contact_failed"):
-            if t.action == "approve" and complaint.approval_level == "head":
-                return _("部门负责人")
-            if t.action == "approve":
-                return _("总经理")
-            return _(t.who)
-    return "—"
+    from domain.workflow import waiting_for
+    action = waiting_for(complaint)
+    return _(action.waiting_label(complaint)) if action else "—"
 
 
 def _clock_label(kind):

@@ -71,3 +71,19 @@ def set_active(session, actor, category: Category, active: bool) -> None:
         c.active = active
     audit.record(session, audit.CATEGORY_CHANGED, actor_id=actor.id, target=f"category:{category.id}",
                  action="activate" if active else "deactivate")
+
+
+def options(session) -> list[tuple[int, str]]:
+    """Top categories, each followed by its (indented) sub-categories — one query."""
+    rows = session.execute(select(Category.id, Category.parent_id, Category.name)
+                           .order_by(Category.sort, Category.id)).all()
+    children: dict[int, list] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append((row.id, "　" + row.name))
+    pairs = []
+    for row in rows:
+        if row.parent_id is None:
+            pairs.append((row.id, row.name))
+            pairs.extend(children.get(row.id, []))
+    return pairs

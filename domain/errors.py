@@ -38,3 +38,30 @@ class LoginRefused(DomainError):
     def __init__(self, message: str, reason: str, **params):
         super().__init__(message, **params)
         self.reason = reason
+
+
+STALE = N_("在您填写期间，有人修改了这条投诉。请看下面的最新情况后再操作，您的操作没有保存。")
+
+
+class Stale(DomainError):
+    """The record changed after the form was loaded (optimistic lock). `events` are the changes
+    since, when the record keeps a timeline (complaints); the screens show them."""
+
+    def __init__(self, events=(), message: str = STALE):
+        super().__init__(message)
+        self.events = list(events)
+
+
+CONFLICT_MESSAGE = N_("在您操作的同时，有人已经处理了这条投诉。请刷新后查看最新情况，您的操作没有保存。")
+
+
+def conflict_message(err) -> str | None:
+    """CONFLICT_MESSAGE when `err` is a lost race on the same record (optimistic lock at commit,
+    or SQLite's writer lock), else None."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+    if isinstance(err, StaleDataError):
+        return CONFLICT_MESSAGE
+    if isinstance(err, OperationalError) and "locked" in str(err).lower():
+        return CONFLICT_MESSAGE
+    return None

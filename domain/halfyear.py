@@ -236,9 +236,9 @@ def set_recipient_units(session, actor, unit_ids: list[int], ip=None) -> None:
 
 def recipients(session) -> list[int]:
     from domain.roles import Role
-    from domain.workflow import _users_with
+    from domain.notify import users_with
     staff = select(User.id).where(User.org_unit_id.in_(recipient_units(session)), User.active.is_(True))
-    return sorted(set(_users_with(session, Role.MANAGER)) | set(session.scalars(staff)))
+    return sorted(set(users_with(session, Role.MANAGER)) | set(session.scalars(staff)))
 
 
 def may_read(session, user) -> bool:
@@ -250,7 +250,7 @@ def may_read(session, user) -> bool:
 def announce(session, report: HalfYearReport, now: datetime, also: int | None = None) -> int:
     """An in-app notice (and an e-mail copy) to each recipient — and to `also`, who asked for it —
     once per period and person."""
-    from domain.reminders import _email_on, _queue_emails
+    from domain.notify import email_on, queue_emails
     prefix = f"h{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}"
     people = sorted(set(recipients(session)) | ({also} if also else set()))
     rows = [{"user_id": uid, "kind": NOTICE, "at": now, "dedupe_key": f"{prefix}:u{uid}"} for uid in people]
@@ -259,8 +259,8 @@ def announce(session, report: HalfYearReport, now: datetime, also: int | None = 
     table = Notification.__table__
     written = len(session.execute(upsert_insert(session)(table).values(rows).on_conflict_do_nothing()
                                   .returning(table.c.id)).all())
-    if written and _email_on(session):
-        _queue_emails(session, now, prefix)
+    if written and email_on(session):
+        queue_emails(session, now, prefix)
     return written
 
 

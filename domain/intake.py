@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -73,8 +73,6 @@ CUSTOMER_CLASSES = {"vip": N_("VIP"), "key": N_("重点客户"), "ordinary": N_(
 # Mainland mobile (11 digits, 1[3-9]…), landline with area code, or +country for foreign customers.
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+\d{6,15})$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
-MAX_AMOUNT = Decimal("1000000000")  # 10 亿: anything above is a typing mistake
 CONTENT_MAX = 5000
 
 
@@ -119,22 +117,8 @@ def _text(value, field_name, limit, required=False, message=None, multiline=Fals
 
 
 def _amount(value, field_name):
-    if value is None or not str(value).strip():
-        return None
-    try:
-        amount = Decimal(str(value).translate(FULL_WIDTH).replace(",", "").strip())
-    except InvalidOperation:
-        raise InvalidInput(N_("请填写金额数字，例如 128.50。"), field=field_name) from None
-    if not amount.is_finite():
-        raise InvalidInput(N_("请填写金额数字，例如 128.50。"), field=field_name)
-    if amount < 0:
-        raise InvalidInput(N_("金额不能是负数。"), field=field_name)
-    if amount >= MAX_AMOUNT:
-        raise InvalidInput(N_("金额太大了，请检查是否多输了数字。"), field=field_name)
-    amount = amount.quantize(Decimal("0.01"))
-    if amount >= MAX_AMOUNT:  # 999999999.999 rounds up to the limit
-        raise InvalidInput(N_("金额太大了，请检查是否多输了数字。"), field=field_name)
-    return amount
+    from domain.money import parse_amount
+    return parse_amount(value, field_name)
 
 
 def normalise_phone(phone: str | None) -> str | None:
@@ -236,13 +220,14 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     if files:
         first.changes = {**first.changes, "attachments": files}
     first.version = 1
-    from domain.workflow import _users_with, bump_stage_count, notify
+    from domain.notify import notify, users_with
+    from domain.workflow import bump_stage_count
     bump_stage_count(session, None, complaint.stage)
     from domain import clocks
     clocks.on_event(session, complaint, "settled_on_the_spot" if on_the_spot else "registered", now)
     if severity is Severity.MAJOR:
         # §2: major complaints notify the manager at once.
-        notify(session, _users_with(session, Role.MANAGER), complaint, "major_registered", now, actor)
+        notify(session, users_with(session, Role.MANAGER), complaint, "major_registered", now, actor)
     return IntakeResult(complaint, True, reasons)
 
 

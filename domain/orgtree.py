@@ -192,3 +192,22 @@ def delete_unit(session, actor, unit: OrgUnit) -> None:
     audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}",
                  action="delete", name=unit.name)
     session.delete(unit)
+
+
+# Units that can be given work — investigate a complaint, own a corrective action, answer for
+# one: every kind but the company itself (SPEC §3 stage 1).
+WORK_KINDS = (UnitKind.DEPARTMENT, UnitKind.FACTORY, UnitKind.TEAM, UnitKind.BRANCH, UnitKind.STORE)
+
+
+def is_work_unit(unit: OrgUnit | None) -> bool:
+    return unit is not None and unit.active and unit.kind in WORK_KINDS
+
+
+def work_unit_choices(session) -> list[tuple[int, str]]:
+    """Active work units as (id, label); teams and stores share names across factories and
+    branches, so they read "嘉兴食品厂 / 包装班"."""
+    rows = session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True), OrgUnit.kind.in_(WORK_KINDS))
+                           .order_by(OrgUnit.kind, OrgUnit.id)).all()
+    names = {u.id: u.name for u in rows}
+    return [(u.id, f"{names[u.parent_id]} / {u.name}" if u.kind in (UnitKind.TEAM, UnitKind.STORE)
+             and u.parent_id in names else u.name) for u in rows]

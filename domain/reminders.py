@@ -30,6 +30,7 @@ from datetime import datetime
 from sqlalchemy import String, and_, case, cast, exists, func, literal, literal_column, or_, select, true, union, update
 from sqlalchemy.orm import aliased
 
+from domain import notify
 from domain.roles import Role
 from domain.stages import Stage
 from models import UTCDateTime, upsert_insert
@@ -163,8 +164,8 @@ def sweep(session, now: datetime) -> SweepResult:
         .on_conflict_do_nothing())
     # (A statement that starts with WITH gets no rowcount from SQLite: count what we wrote.)
     notices = _written(session, now, "r%")
-    if notices and _email_on(session):
-        _queue_emails(session, now)
+    if notices and notify.email_on(session):
+        notify.queue_emails(session, now)
     if session.scalar(select(OrgUnit.id).where(OrgUnit.robot_url.is_not(None), OrgUnit.active.is_(True)).limit(1)):
         _queue_robots(session, now, _crossed(now))
     queued = session.scalar(select(func.count()).where(Outbox.status == "pending", Outbox.next_attempt_at == now,
@@ -181,28 +182,6 @@ def _written(session, now, prefix) -> int:
     n = Notification.__table__.c
     return session.scalar(select(func.count()).where(n.dedupe_key.is_not(None), n.at == now,
                                                      n.dedupe_key.like(prefix))) or 0
-
-
-def _email_on(session) -> bool:
-    from domain import channels
-    return channels.smtp_config(session) is not None
-
-
-def _queue_emails(session, now, prefix: str = "r") -> None:
-    """An e-mail copy of every keyed notice written at `now` whose key starts with `prefix`
-    (r: reminders, d: digests, w: weekly pages), for recipients with an address."""
-    n = Notification.__table__.c
-    u = User.__table__.c
-    session.execute(
-        upsert_insert(session)(Outbox).from_select(
-            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "complaint_id", "status", "attempts",
-             "next_attempt_at", "created_at"],
-            select(const(EMAIL), n.dedupe_key.concat(const(":mail")), n.kind, n.id, n.user_id, n.complaint_id,
-                   const("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
-            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
-            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like(prefix + "%"),
-                   u.email.is_not(None), u.email != ""))
-        .on_conflict_do_nothing())
 
 
 def _queue_robots(session, now, crossed) -> None:
@@ -297,8 +276,8 @@ def send_digests(session, now: datetime) -> int:
         session.execute(insert(Notification).from_select(
             ["user_id", "kind", "at", "dedupe_key"], query).on_conflict_do_nothing())
     written = _written(session, now, "d%")
-    if written and _email_on(session):
-        _queue_emails(session, now, "d")
+    if written and notify.email_on(session):
+        notify.queue_emails(session, now, "d")
     return written
 
 
@@ -321,6 +300,6 @@ def send_weekly_ledger(session, now: datetime) -> int:
     session.execute(insert(Notification).from_select(["user_id", "kind", "at", "dedupe_key"], heads)
                     .on_conflict_do_nothing())
     written = _written(session, now, "w%")
-    if written and _email_on(session):
-        _queue_emails(session, now, "w")
+    if written and notify.email_on(session):
+        notify.queue_emails(session, now, "w")
     return written

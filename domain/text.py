@@ -28,3 +28,16 @@ def clean(value: str | None, multiline: bool = False) -> str:
     if not multiline:
         value = re.sub(r"\s*[\r\n]+\s*", " ", value)
     return value.strip()
+
+
+def checked(value, field: str, limit: int, *, required: bool = False, multiline: bool = True,
+            message: str | None = None, too_long: str | None = None) -> str | None:
+    """Typed text, cleaned; "" → None. A required one left empty → `message` (or 请填写这一项。);
+    longer than `limit` characters → `too_long` (or 最多 N 个字。). Raises InvalidInput on `field`."""
+    from domain.errors import N_, InvalidInput
+    value = clean(value, multiline=multiline)
+    if required and not value:
+        raise InvalidInput(message or N_("请填写这一项。"), field=field)
+    if len(value) > limit:
+        raise InvalidInput(too_long or N_("最多 %(max)d 个字。"), field=field, max=limit)
+    return value or None

@@ -10,8 +10,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from blueprints._perform import perform
 from blueprints._web import MAX_ID, client_ip, error_page, fragment, is_htmx, render, see_other
 from blueprints.complaints import bp
+from blueprints.penalties.views import section as penalty_section
 from domain import attachments, clocks, privacy, registry, settings, workflow
 from domain.errors import N_, DomainError, NotAllowed
 from domain.roles import Role
@@ -187,7 +189,7 @@ def _record_context(complaint, revealed=False):
                          for r in complaint.severity_reasons or []]
     return dict(complaint=complaint, personal=privacy.shown(complaint, needs or revealed), can_reveal=not (needs or revealed),
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
-                clocks=_clocks(complaint), attribution=_attribution(complaint), **_penalty_context(complaint),
+                clocks=_clocks(complaint), attribution=_attribution(complaint), **penalty_section(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
 
@@ -238,92 +240,12 @@ def attachment(complaint_id, attachment_id, variant="original"):
 
 # --- the closed loop: actions on the record page -------------------------------------------
 
-def _form_int(name):
-    """None when left empty; -1 (which the domain refuses with a message) when not a valid id."""
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        return None
-    value = small_int(raw)
-    return value if value and value <= MAX_ID else -1
-
-
-def _form_date(name):
-    try:
-        return date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        return None
-
-
-def action_fields(complaint, action) -> dict:
-    """Form strings → the typed fields workflow.act expects."""
-    f = request.form
-    if action in ("dispatch", "reassign"):
-        return {"unit_id": _form_int("unit_id"), "investigator_id": _form_int("investigator_id"),
-                "category_id": _form_int("category_id"), "severity": f.get("severity") or None,
-                "comment": f.get("comment")}
-    if action == "not_responsible":
-        return {"valid": f.get("valid") != "0", "other_party": f.get("other_party"), "explanation": f.get("explanation")}
-    if action == "add_action":
-        return {"kind": f.get("kind"), "text": f.get("text"), "owner_unit_id": _form_int("owner_unit_id"),
-                "owner_name": f.get("owner_name"), "due": _form_date("due")}
-    if action == "log_contact":
-        return {"method": f.get("method"), "reached": f.get("reached") != "0", "note": f.get("note")}
-    if action == "propose":
-        return {"findings": f.get("findings"), "root_cause": f.get("root_cause"),
-                "cause_category": f.get("cause_category"), "kind": f.get("kind"), "amount": f.get("amount"),
-                "text": f.get("text")}
-    if action == "answer":
-        accepted = {"yes": True, "no": False}.get(f.get("accepted"))
-        return {"method": f.get("method"), "accepted": accepted, "note": f.get("note")}
-    if action == "verify":
-        return {"verdicts": {a.id: (f.get(f"verdict_{a.id}"), f.get(f"reason_{a.id}")) for a in complaint.actions}}
-    if action == "survey":
-        return {"score": small_int(f.get("score")), "comment": f.get("comment")}
-    if action == "attribute":
-        return {"kind": f.get("kind"), "unit_id": _form_int("unit_id"), "user_id": _form_int("user_id"),
-                "reason": f.get("reason")}
-    if action == "mark_duplicate":
-        number = (f.get("duplicate_of") or "").strip().upper()
-        other = db.session.scalar(registry.visible_complaints(db.session, current_user)
-                                  .where(Complaint.number == number)) if number else None
-        return {"duplicate_of_id": other.id if other else None, "reason": f.get("reason")}
-    names = {"hand_back": ("reason",), "withdraw": ("reason",), "approve": ("comment",), "reject": ("comment",),
-             "reopen": ("comment",), "contact_failed": ("note",), "close": ("note",),
-             "answer_inquiry": ("method", "note"), "acknowledge": ("note",), "close_short": ("note",),
-             "pause": ("reason",), "resume": ("note",)}
-    return {name: f.get(name) for name in names.get(action, ())}
-
-
-def _action_form(complaint, action, status=200, errors=None, stale=None):
-    t = workflow.TRANSITIONS[action]
-    rows = db.session.scalars(select(OrgUnit).where(
-        OrgUnit.active.is_(True), OrgUnit.kind.in_(("department", "factory", "team", "branch", "store")))
-        .order_by(OrgUnit.kind, OrgUnit.id)).all()
-    names = {u.id: u.name for u in rows}
-    # Teams and stores share names across factories and branches: show "嘉兴食品厂 / 包装班".
-    units = [(u.id, f"{names[u.parent_id]} / {u.name}" if u.kind in ("team", "store") and u.parent_id in names
-              else u.name) for u in rows]
-    handlers = []
-    if action in ("dispatch", "reassign"):
-        from models.user import User, UserRole
-        handlers = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
-                                      .join(UserRole).where(UserRole.role == Role.HANDLER, User.active.is_(True))
-                                      .order_by(OrgUnit.id, User.display_name)).all()
-    proposal, people, initial = None, [], {}
-    if action == "attribute":
-        from domain import attribution
-        from models.user import User
-        proposal = attribution.propose(complaint)
-        people = db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit)
-                                    .where(User.active.is_(True)).order_by(OrgUnit.id, User.display_name)).all()
-        if request.method != "POST" and proposal is not None:   # the form starts from the proposal
-            initial = {"kind": proposal.kind, "unit_id": str(proposal.unit_id or ""),
-                            "user_id": str(proposal.user_id or "")}
-    context = dict(c=complaint, action=action, t=t, errors=errors or {}, proposal=proposal, people=people,
-                   form=request.form if request.method == "POST" else initial,
-                   units=units, handlers=handlers,
-                   category_options=_category_options(), stale=stale, w=workflow,
-                   severity_options=list(SEVERITY_LABELS.items()))
+def _action_form(complaint, a, status=200, errors=None, stale=None):
+    """The action's form: its frame (complaints/_act.html) with the action's own fields."""
+    posted = request.method == "POST"
+    context = dict(c=complaint, a=a, errors=errors or {}, stale=stale,
+                   form=request.form if posted else a.initial(db.session, complaint),
+                   **a.form_context(db.session, current_user, complaint))
     if is_htmx():
         return fragment("complaints/_act.html", status=status, **context)
     # Without HTMX (a new tab, no JavaScript): the record page with the form in place of the menu.
@@ -339,38 +261,37 @@ def action_menu(complaint_id):
                     actions=workflow.available(db.session, current_user, complaint))
 
 
+def _version():
+    version = small_int(request.form.get("version"))
+    return -1 if version is None else version
+
+
+def _act(complaint, name):
+    """The step that takes action `name` on `complaint` with the posted form."""
+    fields = workflow.ACTIONS[name].fields.from_form(request.form, complaint)
+    return lambda: workflow.act(db.session, current_user, complaint, name, fields, version=_version(), now=utcnow())
+
+
 @bp.route("/<id:complaint_id>/act/<action>", methods=["GET", "POST"])
 def take_action(complaint_id, action):
     complaint = _complaint_or_404(complaint_id)
-    if action not in workflow.TRANSITIONS:
+    a = workflow.ACTIONS.get(action)
+    if a is None:
         abort(404)
     why = workflow.refusal(db.session, current_user, complaint, action)
     if why:
         return error_page(409 if request.method == "POST" else 403, _("不能操作"), _(why))
     if request.method == "GET":
-        return _action_form(complaint, action)
-    version = small_int(request.form.get("version"))
-    try:
-        workflow.act(db.session, current_user, complaint, action, version=version if version is not None else -1,
-                     now=utcnow(), **action_fields(complaint, action))
-        db.session.commit()
-    except workflow.Stale as err:
-        db.session.rollback()
-        return _action_form(_complaint_or_404(complaint_id), action, 409, stale=err.events)
-    except DomainError as err:
-        db.session.rollback()
-        errors = {}
-        for problem in getattr(err, "problems", [err]):
-            errors.setdefault(problem.field or "", []).append(_(problem.message, **problem.params))
-        return _action_form(_complaint_or_404(complaint_id), action, 422, errors=errors)
-    except Exception as err:  # a lost race at commit: the other change won
-        db.session.rollback()
-        if workflow.conflict_message(err) is None:
-            raise
-        return _action_form(_complaint_or_404(complaint_id), action, 409,
-                            stale=_complaint_or_404(complaint_id).events[-3:])
-    return see_other(url_for("complaints.record", complaint_id=complaint.id),
-                     _("已完成：%(label)s", label=_(workflow.TRANSITIONS[action].label)))
+        return _action_form(complaint, a)
+
+    def respond(result):
+        if result.ok:
+            return see_other(url_for("complaints.record", complaint_id=complaint_id), _("已完成：%(label)s", label=_(a.label)))
+        fresh = _complaint_or_404(complaint_id)
+        if result.taken_by_someone_else:
+            return _action_form(fresh, a, 409, stale=fresh.events[-3:] if result.conflict else result.stale)
+        return _action_form(fresh, a, 422, errors=result.errors)
+    return perform(_act(complaint, action), respond)
 
 
 # --- approval cards (manager's phone, department heads) ------------------------------------
@@ -388,48 +309,30 @@ def card(complaint_id):
     return _card(c, rejecting=request.args.get("reject") == "1")
 
 
-def _card_decision(complaint_id, action):
+@bp.route("/<id:complaint_id>/card/<any(approve, reject):action>", methods=["POST"])
+def card_decision(complaint_id, action):
+    """One tap on an approval card (HTMX: the card is replaced by its outcome)."""
     from domain import queues
     c = _complaint_or_404(complaint_id)
-    fields = {"comment": request.form.get("comment")}
-    version = small_int(request.form.get("version"))
-    if version is None:
+    if small_int(request.form.get("version")) is None:
         return _card(c, 422, message=_("页面已过期或不完整，请刷新后再操作。"))
+
+    def taken(card_status, message=None):
+        fresh = _complaint_or_404(complaint_id)
+        done = message or _("已由别人处理，现在是“%(stage)s”。", stage=stage_text(fresh.stage))
+        return _card(fresh, card_status, done=done, oob_count=queues.count_to_approve(db.session, current_user))
     if c.stage != Stage.PENDING_APPROVAL:
-        return _card(c, 409, done=_("已由别人处理，现在是“%(stage)s”。", stage=stage_text(c.stage)),
-                     oob_count=queues.count_to_approve(db.session, current_user))
-    try:
-        workflow.act(db.session, current_user, c, action, version=-1 if version is None else version,
-                     now=utcnow(), **fields)
-        db.session.commit()
-    except workflow.Stale:
-        db.session.rollback()
-        c = _complaint_or_404(complaint_id)
-        return _card(c, 409, done=_("已由别人处理，现在是“%(stage)s”。", stage=stage_text(c.stage)),
-                     oob_count=queues.count_to_approve(db.session, current_user))
-    except DomainError as err:
-        db.session.rollback()
-        c = _complaint_or_404(complaint_id)
-        return _card(c, 422, message=_(err.message, **err.params), rejecting=action == "reject",
-                     comment=fields["comment"])
-    except Exception as err:
-        db.session.rollback()
-        if workflow.conflict_message(err) is None:
-            raise
-        c = _complaint_or_404(complaint_id)
-        return _card(c, 409, done=_(workflow.CONFLICT), oob_count=queues.count_to_approve(db.session, current_user))
-    done = _("已批准") if action == "approve" else _("已驳回，退回调查")
-    return _card(c, done=done, oob_count=queues.count_to_approve(db.session, current_user))
+        return taken(409)
 
-
-@bp.route("/<id:complaint_id>/card/approve", methods=["POST"])
-def card_approve(complaint_id):
-    return _card_decision(complaint_id, "approve")
-
-
-@bp.route("/<id:complaint_id>/card/reject", methods=["POST"])
-def card_reject(complaint_id):
-    return _card_decision(complaint_id, "reject")
+    def respond(result):
+        if result.ok:
+            return _card(c, done=_("已批准") if action == "approve" else _("已驳回，退回调查"),
+                         oob_count=queues.count_to_approve(db.session, current_user))
+        if result.taken_by_someone_else:
+            return taken(409, result.message if result.conflict else None)
+        return _card(_complaint_or_404(complaint_id), 422, message=result.message, rejecting=action == "reject",
+                     comment=request.form.get("comment"))
+    return perform(_act(c, action), respond)
 
 
 def stage_text(stage):
@@ -587,127 +490,7 @@ def concealment_review(complaint_id):
     return see_other(url_for("complaints.store_audit_page"), _("已记录核查结果。"))
 
 
-# --- penalties (SPEC §6) ----------------------------------------------------------------------------
-
-def _penalty_of(complaint):
-    from models.complaint import Penalty
-    return db.session.scalar(select(Penalty).where(Penalty.complaint_id == complaint.id))
-
-
-def _penalty_context(complaint):
-    """For the record page: the penalty, or what the rules would propose."""
-    from domain import penalties
-    from models.complaint import Attribution
-    p = _penalty_of(complaint)
-    proposal = None
-    if p is None and complaint.attributed and current_user.has_role(Role.QUALITY, Role.MANAGER):
-        a = db.session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
-        proposal = penalties.propose(db.session, complaint, a, utcnow()) if a else None
-    return {"penalty": p, "penalty_proposal": proposal, "surcharge_labels": penalties.SURCHARGE_LABELS,
-            "appeal_decisions": penalties.APPEAL_DECISIONS, "penalty_form": FlaskForm(),
-            "can_appeal": p is not None and _can_appeal(p)}
-
-
-def _can_appeal(p):
-    from domain import penalties
-    return p.status in ("approved", "published") and p.appeal is None and penalties.concerns(db.session, current_user, p)
-
-
-def _penalty_step(complaint_id, step):
-    """One POST on a complaint's penalty; back to the record page with a message."""
-    from domain import penalties
-    complaint = _complaint_or_404(complaint_id)
-    if not FlaskForm().validate_on_submit():
-        return error_page(400, _("页面已过期"), _("页面已过期，请刷新后再试。"))
-    f = request.form
-    version = small_int(f.get("version"))
-    p = _penalty_of(complaint)
-    try:
-        if step == "create":
-            penalties.create(db.session, current_user, complaint, utcnow(), amount=f.get("amount"),
-                             reason=f.get("reason"))
-        elif p is None:
-            abort(404)
-        elif step == "appeal":
-            penalties.file_appeal(db.session, current_user, p, f.get("appeal"), utcnow(), version=version)
-        else:
-            penalties.decide_appeal(db.session, current_user, p, step, utcnow(), version=version,
-                                    amount=f.get("amount"), comment=f.get("comment"))
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        status = 409 if isinstance(err, penalties.Stale) else 403 if isinstance(err, NotAllowed) else 422
-        return error_page(status, _("没有保存"), _(err.message, **err.params))
-    return see_other(url_for("complaints.record", complaint_id=complaint.id) + "#penalty", _("已保存。"))
-
-
-@bp.route("/<id:complaint_id>/penalty", methods=["POST"])
-def penalty_create(complaint_id):
-    return _penalty_step(complaint_id, "create")
-
-
-@bp.route("/<id:complaint_id>/penalty/appeal", methods=["POST"])
-def penalty_appeal(complaint_id):
-    return _penalty_step(complaint_id, "appeal")
-
-
-@bp.route("/<id:complaint_id>/penalty/appeal/<any(upheld, reduced, withdrawn):decision>", methods=["POST"])
-def penalty_appeal_decision(complaint_id, decision):
-    return _penalty_step(complaint_id, decision)
-
-
-@bp.route("/<id:complaint_id>/penalty/notice")
-def penalty_notice(complaint_id):
-    """The general manager's office notice of a published penalty, for printing (seed 001 六.3)."""
-    from domain import penalties
-    from models.complaint import Attribution
-    from models.user import User
-    complaint = _complaint_or_404(complaint_id)
-    p = _penalty_of(complaint)
-    published = penalties.publication(db.session, p) if p is not None else None
-    if published is None:
-        abort(404)
-    attribution = db.session.scalar(select(Attribution).where(Attribution.complaint_id == complaint.id))
-    return render("complaints/penalty_notice.html", complaint=complaint, p=p, published=published,
-                  attribution=attribution, approver=db.session.get(User, published.by_id),
-                  surcharge_labels=penalties.SURCHARGE_LABELS, appeal_decisions=penalties.APPEAL_DECISIONS,
-                  now=utcnow())
-
-
-def _penalty_card(p, status=200, **extra):
-    return fragment("complaints/_penalty_card.html", status=status, p=p, **extra)
-
-
-@bp.route("/<id:complaint_id>/penalty/card")
-def penalty_card(complaint_id):
-    p = _penalty_of(_complaint_or_404(complaint_id))
-    if p is None:
-        abort(404)
-    return _penalty_card(p, rejecting=request.args.get("reject") == "1")
-
-
-@bp.route("/<id:complaint_id>/penalty/<any(approve, reject):decision>", methods=["POST"])
-def penalty_decide(complaint_id, decision):
-    """The manager's one tap on a penalty card (HTMX: the card is replaced by its outcome)."""
-    from domain import penalties
-    p = _penalty_of(_complaint_or_404(complaint_id))
-    if p is None:
-        abort(404)
-    version = small_int(request.form.get("version"))
-    try:
-        penalties.decide(db.session, current_user, p, decision, utcnow(), version=-1 if version is None else version,
-                         comment=request.form.get("comment"))
-        db.session.commit()
-    except penalties.Stale:
-        db.session.rollback()
-        return _penalty_card(_penalty_of(_complaint_or_404(complaint_id)), 409, done=_("已由别人处理。"))
-    except DomainError as err:
-        db.session.rollback()
-        return _penalty_card(_penalty_of(_complaint_or_404(complaint_id)), 422, message=_(err.message, **err.params),
-                             rejecting=decision == "reject", comment=request.form.get("comment"))
-    done = {"approved": _("已批准"), "published": _("已批准，并由总经理办公室公布"), "rejected": _("已驳回")}[p.status]
-    return _penalty_card(p, done=done)
-
+# --- penalty totals (SPEC §6) ----------------------------------------------------------------
 
 PENALTY_BY = {"unit": N_("按责任单位"), "person": N_("按责任人")}
 

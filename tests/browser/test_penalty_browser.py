@@ -21,7 +21,7 @@ def test_the_manager_approves_a_penalty_with_one_tap(browser, live_server):
     page.on("pageerror", lambda e: errors.append(str(e)))
     c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
     do("quality", c, "attribute", kind="team", unit_id=unit("嘉兴食品厂/加工一班").id)
-    penalties.create(db.session, user("quality"), c, utcnow())
+    penalties.act(db.session, user("quality"), c, "propose", version=None, now=utcnow())
     db.session.commit()
     log_in(page, live_server, "manager")
     card = page.locator(f"#penalty-{c.id}")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain import channels, halfyear, penalties
-from domain.workflow import act
+from domain.workflow import act, command
 from models import db
 from models.complaint import Notification
 from models.org import OrgUnit
@@ -51,10 +51,10 @@ def attributed_with_penalty():
                                 ("quality", "attribute", dict(kind="individual", user_id=user("sales2").id,
                                                               reason="销售员本人"))):
         db.session.refresh(c4)
-        act(db.session, user(who), c4, action, version=c4.version, now=at, **fields)
+        act(db.session, user(who), c4, action, command(action, **fields), version=c4.version, now=at)
         at += DAY
-    p = penalties.create(db.session, user("quality"), c4, at)
-    penalties.decide(db.session, user("manager"), p, "approve", at, version=p.version)
+    p = penalties.act(db.session, user("quality"), c4, "propose", version=None, now=at)
+    penalties.act(db.session, user("manager"), c4, "approve", version=p.version, now=at)
     db.session.commit()
     return c4, p
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from domain import intake, ledger
-from domain.workflow import act
+from domain.workflow import act, command
 from models import db
 from models.complaint import Category
 from models.org import OrgUnit
@@ -28,7 +28,7 @@ def register(clerk, at, **kw):
 
 
 def do(who, c, action, at, **fields):
-    act(db.session, user(who), c, action, version=c.version, now=at, **fields)
+    act(db.session, user(who), c, action, command(action, **fields), version=c.version, now=at)
 
 
 def build():

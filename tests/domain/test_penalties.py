@@ -6,12 +6,18 @@ import pytest
 from sqlalchemy import select
 
 from domain import penalties, store_audit
-from domain.errors import InvalidInput, NotAllowed
+from domain.errors import InvalidInput, NotAllowed, Stale
 from models import db
 from models.complaint import Attribution
 from models.org import OrgUnit
 from tests.domain.test_attribution import approved, unit
 from tests.domain.test_workflow import NOW, do, user
+
+
+def step(who, c, name, version=None, **fields):
+    """One penalty step on complaint `c` by `who`."""
+    return penalties.act(db.session, user(who), c, name, penalties.STEPS[name].fields(**fields), version=version,
+                         now=NOW)
 
 
 def attribute(c, kind, unit_path):
@@ -65,44 +71,44 @@ def test_a_penalty_goes_to_the_manager_and_a_serious_one_is_published(demo):
     c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
     attribute(c, "team", "嘉兴食品厂/加工一班")
     with pytest.raises(NotAllowed):
-        penalties.create(db.session, user("handler"), c, NOW)
+        step("handler", c, "propose")
     with pytest.raises(InvalidInput) as err:          # another amount needs a reason
-        penalties.create(db.session, user("quality"), c, NOW, amount="150")
+        step("quality", c, "propose", amount="150")
     assert err.value.field == "reason"
-    p = penalties.create(db.session, user("quality"), c, NOW, amount="150", reason="班组已主动整改，酌情减轻")
+    p = step("quality", c, "propose", amount="150", reason="班组已主动整改，酌情减轻")
     assert (p.proposed_amount, p.amount, p.status, p.version) == (Decimal("200"), Decimal("150.00"), "pending", 1)
     with pytest.raises(InvalidInput):
-        penalties.create(db.session, user("quality"), c, NOW)          # one per complaint
+        step("quality", c, "propose")          # one per complaint
     with pytest.raises(NotAllowed):
-        penalties.decide(db.session, user("prod_head"), p, "approve", NOW, version=1)
-    with pytest.raises(InvalidInput):                                   # a stale card
-        penalties.decide(db.session, user("manager"), p, "approve", NOW, version=0)
-    penalties.decide(db.session, user("manager"), p, "approve", NOW, version=1)
+        step("prod_head", p.complaint, "approve", 1)
+    with pytest.raises(Stale):                                          # a stale card
+        step("manager", p.complaint, "approve", 0)
+    step("manager", p.complaint, "approve", 1)
     assert p.status == "approved" and [e.kind for e in p.events] == ["proposed", "approved"]
     serious = approved(severity="serious", extra={"complained_unit_id": unit("嘉兴食品厂").id})
     attribute(serious, "factory", "嘉兴食品厂")
-    q = penalties.create(db.session, user("quality"), serious, NOW)
+    q = step("quality", serious, "propose")
     assert q.amount == Decimal("1000")                                  # serious × factory
-    penalties.decide(db.session, user("manager"), q, "approve", NOW, version=q.version)
+    step("manager", q.complaint, "approve", q.version)
     assert q.status == "published" and [e.kind for e in q.events][-1] == "published"
 
 
 def test_one_appeal_by_the_penalised_unit_decided_by_the_manager(demo):
     c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
     attribute(c, "team", "嘉兴食品厂/加工一班")
-    p = penalties.create(db.session, user("quality"), c, NOW)
+    p = step("quality", c, "propose")
     with pytest.raises(InvalidInput):                                   # not approved yet
-        penalties.file_appeal(db.session, user("jx_team"), p, "已整改", NOW, version=p.version)
-    penalties.decide(db.session, user("manager"), p, "approve", NOW, version=p.version)
+        step("jx_team", p.complaint, "appeal", p.version, appeal="已整改")
+    step("manager", p.complaint, "approve", p.version)
     with pytest.raises(NotAllowed):                                     # another factory's head
-        penalties.file_appeal(db.session, user("ks_head"), p, "不服", NOW, version=p.version)
-    penalties.file_appeal(db.session, user("jx_team"), p, "头发来自包装环节，非本班组", NOW, version=p.version)
+        step("ks_head", p.complaint, "appeal", p.version, appeal="不服")
+    step("jx_team", p.complaint, "appeal", p.version, appeal="头发来自包装环节，非本班组")
     with pytest.raises(InvalidInput):                                   # only once
-        penalties.file_appeal(db.session, user("jx_head"), p, "再次申诉", NOW, version=p.version)
+        step("jx_head", p.complaint, "appeal", p.version, appeal="再次申诉")
     with pytest.raises(InvalidInput):
-        penalties.decide_appeal(db.session, user("manager"), p, "reduced", NOW, version=p.version, amount="300",
+        step("manager", p.complaint, "reduced", p.version, amount="300",
                                 comment="减免")                           # not lower
-    penalties.decide_appeal(db.session, user("manager"), p, "reduced", NOW, version=p.version, amount="100",
+    step("manager", p.complaint, "reduced", p.version, amount="100",
                             comment="证据部分成立，减半")
     assert (p.amount, p.appeal_decision) == (Decimal("100.00"), "reduced")
     assert [e.kind for e in p.events] == ["proposed", "approved", "appealed", "appeal_reduced"]

@@ -145,8 +145,8 @@ def test_paused_clocks_send_nothing_and_resume_with_the_time_they_had(demo):
     db.session.commit()
     k = clock(c, "dispatch")
     deadline = k.deadline
-    from domain.workflow import act
-    act(db.session, user("quality"), c, "pause", version=c.version, now=NOW + H, reason="等顾客发小票照片")
+    from domain.workflow import act, command
+    act(db.session, user("quality"), c, "pause", command("pause", reason="等顾客发小票照片"), version=c.version, now=NOW + H)
     db.session.commit()
     assert c.paused_at == NOW + H and c.pause_reason == "等顾客发小票照片"
     assert k.paused_at == NOW + H and k.next_alert_at is None
@@ -170,8 +170,8 @@ def test_a_working_day_clock_paused_over_a_weekend_loses_no_working_time(demo):
     deadline = k.deadline
     friday = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)      # Fri 17:00 Shanghai
     monday = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)      # Mon 09:00 Shanghai
-    from domain.workflow import act
-    act(db.session, user("quality"), c, "pause", version=c.version, now=friday, reason="等检测样品")
+    from domain.workflow import act, command
+    act(db.session, user("quality"), c, "pause", command("pause", reason="等检测样品"), version=c.version, now=friday)
     act(db.session, user("quality"), c, "resume", version=c.version, now=monday)
     db.session.commit()
     # Friday 17:00 → 18:00 was the only working time lost: one working hour later
@@ -180,8 +180,8 @@ def test_a_working_day_clock_paused_over_a_weekend_loses_no_working_time(demo):
 
 def test_a_stage_change_ends_the_pause(demo):
     c = new_complaint()
-    from domain.workflow import act
-    act(db.session, user("quality"), c, "pause", version=c.version, now=NOW + H, reason="等顾客回电")
+    from domain.workflow import act, command
+    act(db.session, user("quality"), c, "pause", command("pause", reason="等顾客回电"), version=c.version, now=NOW + H)
     dispatch(c)   # at NOW: the workflow moved on
     assert c.paused_at is None and all(k.paused_at is None for k in db.session.scalars(
         select(SlaClock).where(SlaClock.complaint_id == c.id)))
@@ -272,8 +272,8 @@ def test_admin_edits_to_the_preset_apply_to_new_clocks_only(demo):
 
 def test_overdue_counts_per_clock_are_capped_and_skip_paused_clocks(demo):
     cs = [new_complaint() for _ in range(3)]
-    from domain.workflow import act
-    act(db.session, user("quality"), cs[0], "pause", version=cs[0].version, now=NOW + H, reason="等顾客回电")
+    from domain.workflow import act, command
+    act(db.session, user("quality"), cs[0], "pause", command("pause", reason="等顾客回电"), version=cs[0].version, now=NOW + H)
     db.session.commit()
     counts = reminders.overdue_by_clock(db.session, NOW + 25 * H)
     assert counts["dispatch"] == 2 and counts["first_contact"] == 2 and "answer" not in counts
@@ -329,7 +329,7 @@ def test_the_import_recomputes_clocks_that_waited_for_the_customer(demo):
     from zoneinfo import ZoneInfo
 
     from domain import calendar, clocks
-    from domain.workflow import act
+    from domain.workflow import act, command
     tz = ZoneInfo("Asia/Shanghai")
     registered = datetime(2026, 12, 31, 10, 0, tzinfo=tz)    # Thursday: 5 working days run into 2027
     paused, resumed = datetime(2027, 1, 5, 10, 0, tzinfo=tz), datetime(2027, 1, 6, 15, 0, tzinfo=tz)
@@ -338,7 +338,7 @@ def test_the_import_recomputes_clocks_that_waited_for_the_customer(demo):
         act(db.session, user("quality"), c, "resume", version=c.version, now=resumed)
 
     def waited(c, then_resume=True):
-        act(db.session, user("quality"), c, "pause", version=c.version, now=paused, reason="等顾客寄回样品")
+        act(db.session, user("quality"), c, "pause", command("pause", reason="等顾客寄回样品"), version=c.version, now=paused)
         if then_resume:
             resume(c)
         return c

@@ -36,7 +36,7 @@ def new_complaint(clerk="receiver", **kw):
 
 
 def do(username, c, action, **fields):
-    return act(db.session, user(username), c, action, version=c.version, now=NOW, **fields)
+    return act(db.session, user(username), c, action, workflow.command(action, **fields), version=c.version, now=NOW)
 
 
 def dispatch(c, dept="生产部", investigator=None):
@@ -118,8 +118,8 @@ def test_not_responsible_withdraw_duplicate_and_reopen(demo):
     assert b.stage == "closed" and b.close_reason == "withdrawn"
     c = new_complaint()
     with pytest.raises(InvalidInput):
-        do("quality", c, "mark_duplicate", duplicate_of_id=c.id)
-    do("quality", c, "mark_duplicate", duplicate_of_id=a.id)
+        do("quality", c, "mark_duplicate", duplicate_of=c.number)
+    do("quality", c, "mark_duplicate", duplicate_of=a.number)
     assert c.stage == "closed" and c.duplicate_of_id == a.id
 
 
@@ -144,7 +144,7 @@ def test_dissatisfied_and_failed_contacts(demo):
 
 def test_inquiry_and_suggestion_take_the_short_path(demo):
     q = new_complaint(type="inquiry")
-    assert {t.action for t in workflow.available(db.session, user("quality"), q)} == \
+    assert {t.name for t in workflow.available(db.session, user("quality"), q)} == \
         {"answer_inquiry", "withdraw", "mark_duplicate", "pause"}
     do("receiver", q, "answer_inquiry", method="phone", note="营业时间 9:00–21:00")
     do("receiver", q, "close_short")
@@ -159,8 +159,8 @@ def test_inquiry_and_suggestion_take_the_short_path(demo):
 def test_roles_and_scope_are_checked(demo):
     c = new_complaint()
     with pytest.raises(NotAllowed):
-        act(db.session, user("receiver"), c, "dispatch", version=c.version, now=NOW,
-                          unit_id=unit("生产部").id)
+        act(db.session, user("receiver"), c, "dispatch", workflow.command("dispatch", unit_id=unit("生产部").id),
+            version=c.version, now=NOW)
     dispatch(c, "生产部")
     with pytest.raises(NotAllowed):
         propose(c, who="handler")             # 销售部: not the responsible department
@@ -195,7 +195,8 @@ def test_a_stale_form_is_refused_with_what_changed(demo):
     loaded = c.version
     dispatch(c)
     with pytest.raises(Stale) as err:
-        act(db.session, user("manager"), c, "dispatch", version=loaded, now=NOW, unit_id=unit("销售部").id)
+        act(db.session, user("manager"), c, "dispatch", workflow.command("dispatch", unit_id=unit("销售部").id),
+            version=loaded, now=NOW)
     assert [e.kind for e in err.value.events] == ["dispatch"]
 
 

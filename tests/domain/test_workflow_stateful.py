@@ -58,9 +58,11 @@ def fields_for(action, draw_ok, units, users, complaint):
     if action == "withdraw":
         return {"reason": "撤诉"}
     if action == "mark_duplicate":
-        return {"duplicate_of_id": None}
-    if action in ("answer_inquiry", "acknowledge", "close_short"):
+        return {"duplicate_of": None}
+    if action == "answer_inquiry":
         return {"method": "phone", "note": "答复"}
+    if action in ("acknowledge", "close_short"):
+        return {"note": "答复"}
     if action == "pause":
         return {"reason": "等顾客补充小票" if ok % 4 else ""}
     if action == "resume":
@@ -95,7 +97,7 @@ class Loop(RuleBasedStateMachine):
         db.session.commit()
         return c.id
 
-    @rule(ident=complaints, action=st.sampled_from(sorted(workflow.TRANSITIONS)),
+    @rule(ident=complaints, action=st.sampled_from(sorted(workflow.ACTIONS)),
           who=st.sampled_from(USERS), ok=st.integers(0, 59))
     def attempt(self, ident, action, who, ok):
         c = db.session.get(Complaint, ident)
@@ -103,8 +105,9 @@ class Loop(RuleBasedStateMachine):
         before = (c.stage, c.version, len(c.events))
         allowed = workflow.refusal(db.session, actor, c, action) is None
         try:
-            workflow.act(db.session, actor, c, action, version=c.version, now=self.tick(),
-                         **fields_for(action, ok, self.units, self.user_ids, c))
+            workflow.act(db.session, actor, c, action,
+                         workflow.command(action, **fields_for(action, ok, self.units, self.user_ids, c)),
+                         version=c.version, now=self.tick())
         except DomainError:
             db.session.rollback()
             c = db.session.get(Complaint, ident)
@@ -115,14 +118,14 @@ class Loop(RuleBasedStateMachine):
         c = db.session.get(Complaint, ident)
         event = c.events[-1]
         assert event.kind == action and event.actor_id == actor.id and event.version == c.version == before[1] + 1
-        t = workflow.TRANSITIONS[action]
+        t = workflow.ACTIONS[action]
         assert before[0] in t.sources and c.type in t.types
         if c.stage != before[0]:
             assert c.stage in t.targets and event.from_stage == before[0] and event.to_stage == c.stage
         if action in ("propose", "log_contact", "answer"):
             assert actor.id != c.complained_user_id
         if action == "approve":
-            assert actor.id != c.complained_user_id and actor.id != workflow._last_actor(c, "propose")
+            assert actor.id != c.complained_user_id and actor.id != workflow.last_actor(c, "propose")
             assert c.approval_level != "manager" or actor.has_role("manager")
         if action == "dispatch":
             assert c.investigator_id != c.complained_user_id or c.investigator_id is None

@@ -1,0 +1,67 @@
+"""Telling people (SPEC §4.4): in-app notices, with an e-mail copy where one is due.
+
+The workflow, intake, penalties, the half-year summary and the reminders all tell people through
+this module; who holds a role is looked up here too. Notices are rows in the caller's
+transaction; e-mails wait in the outbox (domain.channels sends them)."""
+from __future__ import annotations
+
+from sqlalchemy import String, literal, literal_column, select
+
+from models import UTCDateTime, upsert_insert
+from models.complaint import Notification
+from models.sla import Outbox
+from models.user import User, UserRole
+
+EMAIL_KINDS = frozenset({"major_registered"})   # workflow notices that also go by e-mail (reminders always do)
+
+
+def users_with(session, role, unit_id=None, heads=False) -> list[int]:
+    """Ids of the active users with `role` (in `unit_id`; only its heads when `heads`)."""
+    query = select(User.id).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if unit_id is not None:
+        query = query.where(User.org_unit_id == unit_id)
+    if heads:
+        query = query.where(User.is_head.is_(True))
+    return list(session.scalars(query))
+
+
+def email_on(session) -> bool:
+    """E-mail copies are written only when an SMTP server is configured."""
+    from domain import channels
+    return channels.smtp_config(session) is not None
+
+
+def notify(session, user_ids, complaint, kind, now, actor=None) -> None:
+    """An in-app notice of `kind` about `complaint` for each of `user_ids` (never to the actor,
+    once per person), and an e-mail copy for the kinds in EMAIL_KINDS."""
+    users = sorted({u for u in user_ids if u and (actor is None or u != actor.id)})
+    rows = [Notification(user_id=user_id, complaint_id=complaint.id, kind=kind, at=now) for user_id in users]
+    session.add_all(rows)
+    if kind in EMAIL_KINDS and rows and email_on(session):
+        session.flush()
+        emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(users))).all())
+        session.add_all(Outbox(channel="email", dedupe_key=f"n{n.id}:mail", kind=kind, notification_id=n.id,
+                               user_id=n.user_id, complaint_id=complaint.id, next_attempt_at=now, created_at=now)
+                        for n in rows if emails.get(n.user_id))
+
+
+def _const(text: str):
+    assert "'" not in text
+    return literal_column(f"'{text}'", String)
+
+
+def queue_emails(session, now, prefix: str = "r") -> None:
+    """An e-mail copy of every keyed notice written at `now` whose key starts with `prefix`
+    (r: reminders, d: digests, w: weekly pages, h: half-year), for recipients with an address."""
+    n = Notification.__table__.c
+    u = User.__table__.c
+    session.execute(
+        upsert_insert(session)(Outbox).from_select(
+            ["channel", "dedupe_key", "kind", "notification_id", "user_id", "complaint_id", "status", "attempts",
+             "next_attempt_at", "created_at"],
+            select(_const("email"), n.dedupe_key.concat(_const(":mail")), n.kind, n.id, n.user_id, n.complaint_id,
+                   _const("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime))
+            .join_from(Notification.__table__, User.__table__, u.id == n.user_id)
+            .where(n.dedupe_key.is_not(None), n.at == now, n.dedupe_key.like(prefix + "%"),
+                   u.email.is_not(None), u.email != ""))
+        .on_conflict_do_nothing())
