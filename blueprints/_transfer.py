@@ -63,7 +63,10 @@ def compress_response(resp):
         resp.make_sequence()
     if resp.status_code == 206:
         return resp
-    return compress.after_request(resp)
+    resp = compress.after_request(resp)
+    if "Content-Encoding" in resp.headers:
+        resp.headers.pop("Accept-Ranges", None)   # a range would be of the uncompressed file
+    return resp
 
 
 class SessionInterface(SecureCookieSessionInterface):
