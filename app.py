@@ -91,7 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from blueprints._web import register_web
+    from blueprints import register_web
     register_web(app)  # first: the URL converters the blueprints' routes use
 
     from blueprints import register_blueprints

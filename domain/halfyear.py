@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from domain.errors import N_, InvalidInput
+from domain.roles import Role
 from domain.stages import Stage
 from models import upsert_insert
 from models.complaint import Attribution, Category, Complaint, Notification, Penalty
@@ -241,10 +242,16 @@ def recipients(session) -> list[int]:
     return sorted(set(users_with(session, Role.MANAGER)) | set(session.scalars(staff)))
 
 
+READERS = (Role.QUALITY, Role.MANAGER)   # who read (and make) every summary; also those announced_to
+
+
+def announced_to(session, user) -> bool:
+    """Someone in a unit the summary is announced to."""
+    return user.org_unit_id in recipient_units(session)
+
+
 def may_read(session, user) -> bool:
-    """Quality, the manager(s), and the people it is announced to."""
-    from domain.roles import Role
-    return user.has_role(Role.QUALITY, Role.MANAGER) or user.org_unit_id in recipient_units(session)
+    return user.has_role(*READERS) or announced_to(session, user)
 
 
 def announce(session, report: HalfYearReport, now: datetime, also: int | None = None) -> int:

@@ -67,6 +67,7 @@ CHANNEL_LABELS = {Channel.WALK_IN: N_("到店"), Channel.PHONE: N_("电话"), Ch
 DEMAND_LABELS = {Demand.REFUND: N_("退款"), Demand.EXCHANGE: N_("换货"), Demand.RETURN: N_("退货"),
                  Demand.COMPENSATION: N_("赔偿"), Demand.APOLOGY: N_("道歉"), Demand.EXPLANATION: N_("解释说明"),
                  Demand.REPAIR: N_("维修"), Demand.OTHER: N_("其他")}
+EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解决")}   # the first event
 URGENCY_LABELS = {Urgency.HIGH: N_("紧急"), Urgency.MEDIUM: N_("一般"), Urgency.LOW: N_("不急")}
 CUSTOMER_CLASSES = {"vip": N_("VIP"), "key": N_("重点客户"), "ordinary": N_("普通")}
 

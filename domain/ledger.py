@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
+from domain.errors import N_
 from domain.scoping import covered_unit_ids
 from domain.stages import Stage
 from models.complaint import Complaint
@@ -23,9 +24,12 @@ from models.sla import SlaClock
 from models.user import User
 
 IDLE_HOURS = 48
-BY = ("person", "store", "branch")
-COLUMNS = ("received", "open", "closed", "closed_in_time", "overdue", "median_days", "satisfaction", "repeats",
-           "idle")
+BY_LABELS = {"person": N_("按人员"), "store": N_("按门店"), "branch": N_("按分公司")}
+COLUMN_LABELS = {"received": N_("受理"), "open": N_("未结"), "closed": N_("已结"), "closed_in_time": N_("按时结案"),
+                 "overdue": N_("当前超时"), "median_days": N_("结案中位天数"), "satisfaction": N_("平均满意度"),
+                 "repeats": N_("二次投诉"), "idle": N_("束之高阁")}
+BY = tuple(BY_LABELS)
+COLUMNS = tuple(COLUMN_LABELS)
 
 
 @dataclass

@@ -7,12 +7,28 @@ from __future__ import annotations
 
 from sqlalchemy import String, literal, literal_column, select
 
+from domain.errors import N_
 from models import UTCDateTime, upsert_insert
 from models.complaint import Notification
 from models.sla import Outbox
 from models.user import User, UserRole
 
 EMAIL_KINDS = frozenset({"major_registered"})   # workflow notices that also go by e-mail (reminders always do)
+
+# Notice kinds in words (reminders, sla:<level>:<clock>, and progress, stage:<stage>, are put
+# together from their parts' labels).
+NOTICE_LABELS = {
+    "assigned": N_("分派给您的部门"), "to_approve": N_("等您审批"), "approved": N_("方案已批准"),
+    "rejected": N_("方案被驳回"), "handed_back": N_("部门退回，需重新分派"), "answer_not_accepted": N_("顾客不认可答复"),
+    "ineffective": N_("措施验证无效"), "dissatisfied": N_("顾客不满意，待决定"), "reopened": N_("重新处理"),
+    "major_registered": N_("新的重大投诉"), "digest:head": N_("每日摘要：本部门超时和今日到期"),
+    "digest:manager": N_("每日摘要：待审批和超时"), "digest:quality": N_("每日摘要：品管待办的超时和今日到期"),
+    "ledger:weekly": N_("每周责任台账"),
+    "penalty:to_approve": N_("罚扣等您审批"), "penalty:approved": N_("罚扣已批准"),
+    "penalty:published": N_("罚扣已批准，总经理办公室通报"), "penalty:rejected": N_("罚扣被驳回"),
+    "penalty:appealed": N_("罚扣申诉等您决定"), "penalty:appeal_decided": N_("罚扣申诉已决定"),
+    "report:halfyear": N_("新的半年汇总"),
+}
 
 
 def users_with(session, role, unit_id=None, heads=False) -> list[int]:

@@ -1,9 +1,12 @@
+"""The administrator's screens, by section: home, organisation (units and their robots), users,
+audit (the trail), time_limits (calendar, SLA, reminders, SMTP, outbox) and settings (thresholds,
+categories, penalty table)."""
 from flask import Blueprint
 
-from blueprints._web import role_guard
+from blueprints._access import role_guard
 from domain.roles import Role
 
 bp = Blueprint("admin", __name__)
 bp.before_request(role_guard(Role.ADMIN))
 
-from blueprints.admin import views  # noqa: E402,F401
+from blueprints.admin import audit, home, organisation, settings, time_limits, users  # noqa: E402,F401

@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, Select
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints._web import choices
+from blueprints._render import choices
 from domain.accounts import PASSWORD_MAX
 from domain.orgtree import NAME_MAX
 

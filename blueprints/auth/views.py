@@ -4,7 +4,8 @@ from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints._web import apply_domain_error, client_ip, home_url, render, safe_next, see_other
+from blueprints._access import client_ip, home_url, safe_next
+from blueprints._render import apply_domain_error, render, see_other
 from blueprints.auth import bp
 from blueprints.auth.forms import ChangePasswordForm, LoginForm
 from domain import accounts, audit

@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from blueprints._web import role_guard
+from blueprints._access import role_guard
 from domain.roles import Role
 
 bp = Blueprint("complaints", __name__)

@@ -1,6 +1,6 @@
 from flask_login import current_user
 
-from blueprints._web import render
+from blueprints._render import render
 from blueprints.handler import bp
 from domain import clocks, queues, workflow
 from models import db, utcnow

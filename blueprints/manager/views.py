@@ -1,6 +1,6 @@
 from flask_login import current_user
 
-from blueprints._web import render
+from blueprints._render import render
 from blueprints.manager import bp
 from domain import clocks, queues, reminders, workflow
 from domain.stages import STAGE_LABELS, Stage

@@ -2,7 +2,7 @@
 cards, the general manager's office notice. The totals for a period are a report (blueprints/reports)."""
 from flask import Blueprint
 
-from blueprints._web import role_guard
+from blueprints._access import role_guard
 from domain.roles import Role
 
 bp = Blueprint("penalties", __name__)

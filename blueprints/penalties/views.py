@@ -3,25 +3,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from blueprints._access import complaint_or_404
+from blueprints._errors import error_page
 from blueprints._perform import perform
-from blueprints._web import error_page, fragment, render, see_other
+from blueprints._render import fragment, render, see_other
 from blueprints.penalties import bp
 from domain import penalties
 from domain.roles import Role
-from domain.scoping import complaint_or_none
 from domain.text import small_int
 from models import db, utcnow
 
 
-def _complaint_or_404(complaint_id):
-    complaint = complaint_or_none(db.session, current_user, complaint_id)
-    if complaint is None:
-        abort(404)
-    return complaint
-
-
 def _penalty_or_404(complaint_id):
-    p = penalties.penalty_of(db.session, _complaint_or_404(complaint_id))
+    p = penalties.penalty_of(db.session, complaint_or_404(complaint_id))
     if p is None:
         abort(404)
     return p
@@ -55,7 +49,7 @@ def _step(complaint, name):
 @bp.route("/appeal/<any(upheld, reduced, withdrawn):step>", methods=["POST"])
 def take_step(complaint_id, step):
     """A step from the record page's penalty section; back to the record with a message."""
-    complaint = _complaint_or_404(complaint_id)
+    complaint = complaint_or_404(complaint_id)
 
     def respond(result):
         if result.ok:
@@ -69,7 +63,7 @@ def notice(complaint_id):
     """The general manager's office notice of a published penalty, for printing (seed 001 六.3)."""
     from models.complaint import Attribution
     from models.user import User
-    complaint = _complaint_or_404(complaint_id)
+    complaint = complaint_or_404(complaint_id)
     p = penalties.penalty_of(db.session, complaint)
     published = penalties.publication(db.session, p) if p is not None else None
     if published is None:

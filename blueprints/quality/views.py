@@ -1,4 +1,4 @@
-from blueprints._web import render
+from blueprints._render import render
 from blueprints.quality import bp
 from domain import clocks, queues
 from models import db, utcnow

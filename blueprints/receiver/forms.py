@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from blueprints._web import choices
+from blueprints._render import choices
 from domain.intake import (CHANNEL_LABELS, CUSTOMER_CLASSES, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS,
                            Channel, ComplaintType, Urgency)
 from domain.severity import SEVERITY_LABELS, Severity

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from blueprints._web import apply_domain_error, choices, fragment, render, see_other
+from blueprints._render import apply_domain_error, choices, fragment, render, see_other
 from blueprints.receiver import bp
 from blueprints.receiver.forms import MORE_FIELDS, IntakeForm
 from domain import attachments, clocks, intake, registry, settings

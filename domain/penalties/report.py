@@ -5,7 +5,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from domain.errors import N_
+
 EFFECTIVE = ("approved", "published")
+BY_LABELS = {"unit": N_("按责任单位"), "person": N_("按责任人")}
 
 
 def report(session, by: str, date_from, date_to) -> list[tuple]:

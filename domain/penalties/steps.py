@@ -23,6 +23,11 @@ from domain.roles import Role
 from domain.text import checked
 
 SERIOUS = frozenset({"serious", "major"})          # published by the general manager's office (seed 001)
+STATUS_LABELS = {"pending": N_("待总经理审批"), "approved": N_("已批准"), "rejected": N_("已驳回"),
+                 "published": N_("已批准并公布")}
+EVENT_LABELS = {"proposed": N_("提出罚扣"), "approved": N_("批准"), "rejected": N_("驳回"), "published": N_("公布"),
+                "appealed": N_("申诉"), "appeal_upheld": N_("申诉：维持"), "appeal_reduced": N_("申诉：减免"),
+                "appeal_withdrawn": N_("申诉：撤销")}
 APPEAL_DECISIONS = {"upheld": N_("维持"), "reduced": N_("减免"), "withdrawn": N_("撤销")}
 STALE = N_("在您操作的同时，这条罚扣已有变化。请刷新后再看。")
 
