@@ -11,7 +11,7 @@ from domain import accounts
 from domain.errors import DomainError
 from domain.orgtree import UnitKind, add_unit
 from domain.roles import Role
-from models import db
+from models import db, utcnow
 from models.org import OrgUnit
 
 
@@ -75,7 +75,6 @@ def seed_demo(if_empty):
     # The half-year summary the scheduled job made in June (seed 001 三.4), so that page has one.
     from domain import halfyear
     from domain.settings import company_tz
-    from models import utcnow
     halfyear.generate(db.session, *halfyear.last_period(utcnow().astimezone(company_tz()).date()), utcnow())
     db.session.commit()
     click.echo(f"演示数据已载入：{summary}")
@@ -122,20 +121,18 @@ def create_user(username, display_name, roles, unit_name, company, head, locale,
 def calendar_import(path):
     """Import a year's official holiday arrangement (CSV: date,holiday|workday,name) for a year
     the chinese-calendar package does not cover yet."""
-    from domain import calendar
+    from domain import clocks
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException("文件须是 UTF-8 编码的 CSV。") from None
     try:
-        year, days = calendar.import_arrangement(db.session, None, text)
+        done = clocks.import_calendar(db.session, None, text, utcnow())
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(_explain(err)) from None
-    from domain import clocks
-    recomputed = clocks.recompute_unconfirmed(db.session)
     db.session.commit()
-    click.echo(f"已导入 {year} 年的节假日安排：{days} 天。重新计算了 {recomputed} 个按估算的时限。")
+    click.echo(f"已导入 {done.year} 年的节假日安排：{done.days} 天。重新计算了 {done.recomputed} 个按估算的时限。")
 
 
 @click.command("half-year-summary")
@@ -150,7 +147,6 @@ def half_year_summary(start, last, replace, xlsx):
 
     from domain import halfyear
     from domain.settings import company_tz
-    from models import utcnow
     now = utcnow()
     if (start is None) != (last is None):
         raise click.UsageError("--from 和 --to 须同时给出。")

@@ -116,18 +116,18 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
     """~`count` complaints over the last 14 months, registered through domain.intake."""
     import random
     from datetime import timedelta
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy import select
 
     from domain import intake
+    from domain.settings import company_tz
     from models import utcnow
     from models.complaint import Category
     from models.user import User, UserRole
 
     rng = random.Random(seed)
     now = now or utcnow()
-    tz = ZoneInfo("Asia/Shanghai")
+    tz = company_tz()
     clerks = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.RECEIVER.value)
                              .order_by(User.username)).all()
     categories = {c.name: c.id for c in session.scalars(select(Category))}

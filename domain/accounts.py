@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from domain import audit
 from domain.errors import InvalidInput, LoginRefused, N_, NotAllowed
 from domain.roles import Role
-from domain.text import clean
+from domain.text import checked
 from models.org import OrgUnit
 from models.user import LoginSession, User, UserRole
 
@@ -25,6 +25,7 @@ MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+DISPLAY_NAME_MAX = 60   # models.user.User.display_name
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 LOCALES = ("zh_CN", "en")
 # A few of the passwords people pick first; the policy refuses them outright.
@@ -250,9 +251,7 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
                            field="username")
     if find_by_username(session, username) is not None:
         raise InvalidInput(N_("用户名“%(username)s”已被使用。"), field="username", username=username)
-    display_name = clean(display_name)
-    if not display_name:
-        raise InvalidInput(N_("请填写姓名。"), field="display_name")
+    display_name = _display_name(display_name)
     _check_unit(unit)
     roles = _check_roles(roles)
     if locale not in LOCALES:
@@ -271,9 +270,13 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
     return user
 
 
+def _display_name(value) -> str:
+    return checked(value, "display_name", DISPLAY_NAME_MAX, required=True, multiline=False,
+                   message=N_("请填写姓名。"), too_long=N_("姓名最多 %(max)d 个字。"))
+
+
 def check_email(email: str | None) -> str | None:
     """An address for reminders, or None. Plain check: one @, a dot in the domain, no spaces."""
-    import re
     email = (email or "").strip().lower()
     if not email:
         return None
@@ -284,9 +287,7 @@ def check_email(email: str | None) -> str | None:
 
 def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit | None, roles,
                 is_head: bool, locale: str, email: str | None = None) -> None:
-    display_name = clean(display_name)
-    if not display_name:
-        raise InvalidInput(N_("请填写姓名。"), field="display_name")
+    display_name = _display_name(display_name)
     if unit is None or unit.id != user.org_unit_id:
         _check_unit(unit)
     roles = _check_roles(roles)

@@ -13,13 +13,13 @@ import io
 import os
 import uuid
 import warnings
+from datetime import datetime
 from pathlib import Path, PurePath
 
 from sqlalchemy import select, update
 
 from domain.errors import InvalidInput, N_
 from domain.text import clean
-from models import utcnow
 from models.attachment import Attachment
 
 MAX_BYTES = 15 * 1024 * 1024   # one file; a 12-megapixel tablet photo is 3–6 MB
@@ -126,7 +126,7 @@ def _write(root: Path, key: str, data: bytes) -> None:
         fh.write(data)
 
 
-def store(session, root: Path, actor, stream, filename: str | None, token: str,
+def store(session, root: Path, actor, stream, filename: str | None, token: str, *, now: datetime,
           already: int = 0) -> Attachment | None:
     """Check and keep one uploaded file as pending under the form's token.
 
@@ -151,7 +151,6 @@ def store(session, root: Path, actor, stream, filename: str | None, token: str,
     if kind == "image":
         width, height, display, thumb = _image_variants(data)
 
-    now = utcnow()
     key = f"{now:%Y/%m}/{uuid.uuid4().hex}"
     _write(root, key, data)
     if display is not None:

@@ -221,13 +221,13 @@ def parse_arrangement(text: str) -> list[tuple[date, bool, str]]:
     return rows
 
 
-def import_arrangement(session, actor, text: str) -> tuple[int, int]:
+def store_arrangement(session, actor, text: str, now: datetime) -> tuple[int, int]:
     """Store a year's official arrangement (replacing an earlier import of that year).
-    Returns (year, days). The caller recomputes unconfirmed deadlines."""
+    Returns (year, days). An import is clocks.import_calendar: this, then the deadlines that were
+    estimated without it computed again."""
     from sqlalchemy import delete, extract
 
     from domain import audit
-    from models import utcnow
     from models.calendar import CalendarDay
     rows = parse_arrangement(text)
     year = rows[0][0].year
@@ -237,20 +237,19 @@ def import_arrangement(session, actor, text: str) -> tuple[int, int]:
     for day, workday, name in rows:
         if day not in admin_days:   # the company's own overrides win
             session.add(CalendarDay(day=day, workday=workday, source="import", name=name,
-                                    updated_at=utcnow(), updated_by_id=actor.id if actor else None))
+                                    updated_at=now, updated_by_id=actor.id if actor else None))
     audit.record(session, audit.CALENDAR_CHANGED, actor_id=actor.id if actor else None,
-                 target=f"calendar:{year}", action="import", days=len(rows))
+                 target=f"calendar:{year}", now=now, action="import", days=len(rows))
     return year, len(rows)
 
 
-def set_override(session, actor, day: date, workday: bool, name: str | None = None) -> None:
+def set_override(session, actor, day: date, workday: bool, name: str | None = None, *, now: datetime) -> None:
     """An admin's own holiday or extra working day (e.g. 公司年会, 盘点日)."""
     from domain import audit
-    from models import utcnow
     from models.calendar import CalendarDay
     row = session.get(CalendarDay, day) or CalendarDay(day=day)
     row.workday, row.source, row.name = workday, "admin", (name or "")[:40] or None
-    row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
+    row.updated_at, row.updated_by_id = now, actor.id if actor else None
     session.add(row)
     audit.record(session, audit.CALENDAR_CHANGED, actor_id=actor.id if actor else None,
-                 target=f"calendar:{day.isoformat()}", action="override", workday=workday)
+                 target=f"calendar:{day.isoformat()}", now=now, action="override", workday=workday)

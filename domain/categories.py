@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from domain import audit
 from domain.errors import InvalidInput, N_, NotAllowed
 from domain.roles import Role
-from domain.text import clean
+from domain.text import checked
 from models.complaint import Category
 
 NAME_MAX = 40
@@ -19,11 +19,8 @@ def _check_admin(actor):
 
 
 def _clean_name(session, name, parent_id, exclude_id=None) -> str:
-    name = clean(name)
-    if not name:
-        raise InvalidInput(N_("请填写类别名称。"), field="name")
-    if len(name) > NAME_MAX:
-        raise InvalidInput(N_("类别名称最多 %(max)d 个字。"), field="name", max=NAME_MAX)
+    name = checked(name, "name", NAME_MAX, required=True, multiline=False, message=N_("请填写类别名称。"),
+                   too_long=N_("类别名称最多 %(max)d 个字。"))
     query = select(Category.id).where(Category.name == name, Category.parent_id.is_(None) if parent_id is None
                                       else Category.parent_id == parent_id)
     if exclude_id:

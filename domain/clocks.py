@@ -6,7 +6,8 @@ escalation times are fixed when it starts (later policy edits do not move them).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -98,28 +99,43 @@ def running(session, complaint_ids) -> dict[int, SlaClock]:
     return out
 
 
+RED = timedelta(hours=1)   # due within a working hour (working limits) or an hour: red
+
+
+def level(clock: SlaClock, now: datetime, cal) -> str:
+    """How a clock shows on every screen (the register's badge, the record's list of clocks).
+    Running: paused (waiting for the customer: the countdown is frozen), overdue, red (due within
+    RED), amber (warned), green. Stopped: late or done."""
+    if clock.stopped_at is not None:
+        return "late" if clock.stopped_at > clock.deadline else "done"
+    if clock.paused_at is not None:
+        return "paused"
+    if now >= clock.deadline:
+        return "overdue"
+    if sla.remaining(cal, now, clock.deadline, sla.Unit(clock.unit)) <= RED:
+        return "red"
+    if now >= clock.warn_at:
+        return "amber"
+    return "green"
+
+
 def badges(session, complaint_ids, now: datetime) -> dict[int, tuple[str, SlaClock]]:
-    """complaint id → (level, clock) for its most urgent running clock: green, amber (warned),
-    red (due within a working hour), overdue, or paused (waiting for the customer)."""
-    from datetime import timedelta
+    """complaint id → (level, clock) for its most urgent running clock."""
     found = running(session, complaint_ids)
     if not found:
         return {}
     cal = working_calendar.load(session, settings.company_tz())
-    out = {}
-    for ident, clock in found.items():
-        if clock.paused_at is not None:
-            level = "paused"     # waiting for the customer: the countdown is frozen
-        elif now >= clock.deadline:
-            level = "overdue"
-        elif sla.remaining(cal, now, clock.deadline, sla.Unit(clock.unit)) <= timedelta(hours=1):
-            level = "red"
-        elif now >= clock.warn_at:
-            level = "amber"
-        else:
-            level = "green"
-        out[ident] = (level, clock)
-    return out
+    return {ident: (level(clock, now, cal), clock) for ident, clock in found.items()}
+
+
+def of_complaint(session, complaint, now: datetime) -> list[tuple[SlaClock, str]]:
+    """Every clock of a complaint (running and stopped), in the order they started, with its level."""
+    rows = session.scalars(select(SlaClock).where(SlaClock.complaint_id == complaint.id)
+                           .order_by(SlaClock.started_at, SlaClock.id)).all()
+    if not rows:
+        return []
+    cal = working_calendar.load(session, settings.company_tz())
+    return [(clock, level(clock, now, cal)) for clock in rows]
 
 
 # --- waiting for the customer (等待客户补充材料) ----------------------------------------------
@@ -186,6 +202,21 @@ def resume(session, complaint, now: datetime) -> None:
         cal = working_calendar.load(session, settings.company_tz())
         for clock in paused:
             resume_clock(clock, now, cal)
+
+
+@dataclass(frozen=True)
+class Imported:
+    year: int
+    days: int
+    recomputed: int     # running clocks whose estimated deadlines were computed again
+
+
+def import_calendar(session, actor, text: str, now: datetime) -> Imported:
+    """Import a year's official holiday arrangement (CSV: date,holiday|workday,name) and compute
+    again the deadlines that were estimated without it. The admin page and `flask calendar-import`
+    both call this; raises InvalidInput for a file that is not an arrangement."""
+    year, days = working_calendar.store_arrangement(session, actor, text, now)
+    return Imported(year, days, recompute_unconfirmed(session))
 
 
 def recompute_unconfirmed(session) -> int:

@@ -218,21 +218,20 @@ def recipient_units(session) -> list[int]:
     return list(session.scalars(select(OrgUnit.id).where(OrgUnit.name == DEFAULT_UNIT_NAME, OrgUnit.active.is_(True))))
 
 
-def set_recipient_units(session, actor, unit_ids: list[int], ip=None) -> None:
+def set_recipient_units(session, actor, unit_ids: list[int], ip=None, *, now: datetime) -> None:
     from domain import audit
     from domain.errors import NotAllowed
     from domain.roles import Role
-    from models import utcnow
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     known = set(session.scalars(select(OrgUnit.id).where(OrgUnit.id.in_(unit_ids), OrgUnit.active.is_(True))))
     if len(known) != len(set(unit_ids)):
         raise InvalidInput(N_("请选择有效的单位。"), field="units")
     row = session.get(Setting, RECIPIENT_UNITS) or Setting(key=RECIPIENT_UNITS)
-    row.value, row.updated_at, row.updated_by_id = sorted(known), utcnow(), actor.id
+    row.value, row.updated_at, row.updated_by_id = sorted(known), now, actor.id
     session.add(row)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{RECIPIENT_UNITS}", ip=ip,
-                 after={"units": sorted(known)})
+                 now=now, after={"units": sorted(known)})
 
 
 def recipients(session) -> list[int]:

@@ -16,11 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain import attachments, numbering
+from domain import attachments, clocks, numbering
 from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
-from domain.text import clean, small_int
+from domain.money import parse_amount
+from domain.notify import notify, users_with
+from domain.text import checked, small_int
+from domain.workflow import bump_stage_count
 from models.complaint import Category, Complaint, ComplaintEvent
 
 
@@ -108,39 +111,35 @@ class IntakeResult:
     major_reasons: list[str]
 
 
-def _text(value, field_name, limit, required=False, message=None, multiline=False):
-    value = clean(value, multiline)
-    if required and not value:
-        raise InvalidInput(message or N_("请填写这一项。"), field=field_name)
-    if len(value) > limit:
-        raise InvalidInput(N_("最多 %(max)d 个字。"), field=field_name, max=limit)
-    return value or None
-
-
-def _amount(value, field_name):
-    from domain.money import parse_amount
-    return parse_amount(value, field_name)
-
-
 def normalise_phone(phone: str | None) -> str | None:
     phone = re.sub(r"[\s()（）]", "", phone or "")
     return phone or None
 
 
-def find_by_token(session, token: str) -> Complaint | None:
-    return session.scalar(select(Complaint).where(Complaint.intake_token == token))
+class FormUsed(NotAllowed):
+    """Someone else registered a complaint with this form (a shared tablet): start a fresh one."""
+
+
+def already_registered(session, actor, token: str | None) -> Complaint | None:
+    """The complaint `actor` already registered with this form's token — a double tap, or a
+    resubmission after a dropped connection: show that one, register nothing. None for a fresh
+    form. Someone else's used form raises FormUsed. Checked before anything is stored (the
+    intake view: before the photos) and again by `register` (also when a race is lost)."""
+    if not token:
+        return None
+    earlier = session.scalar(select(Complaint).where(Complaint.intake_token == token))
+    if earlier is not None and earlier.first_responder_id != actor.id:
+        raise FormUsed(N_("这个表单已经被别人提交过了，请刷新后重新填写。"))
+    return earlier
 
 
 def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, token: str | None = None,
              threshold: Decimal = DEFAULT_MAJOR_THRESHOLD) -> IntakeResult:
     if not actor.has_role(Role.RECEIVER):
         raise NotAllowed(N_("只有受理人可以登记投诉。"))
-    if token:
-        earlier = find_by_token(session, token)
-        if earlier is not None:
-            if earlier.first_responder_id != actor.id:
-                raise NotAllowed(N_("这个表单已经被别人提交过了，请刷新后重新填写。"))
-            return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
+    earlier = already_registered(session, actor, token)
+    if earlier is not None:
+        return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
 
     problems: list[InvalidInput] = []
 
@@ -152,9 +151,10 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
             problems.append(err)
             return None
 
-    name = check(_text, data.customer_name, "customer_name", 60, True, N_("请填写顾客姓名。"))
+    name = check(checked, data.customer_name, "customer_name", 60, required=True, multiline=False,
+                 message=N_("请填写顾客姓名。"))
     phone = normalise_phone(data.customer_phone)
-    email = check(_text, data.customer_email, "customer_email", 120)
+    email = check(checked, data.customer_email, "customer_email", 120, multiline=False)
     if not phone and not email:
         problems.append(InvalidInput(N_("请至少留下顾客的电话或电子邮箱，方便回访。"), field="customer_phone"))
     if phone and (len(phone) > 20 or not PHONE_RE.match(phone)):
@@ -162,7 +162,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
                                      field="customer_phone"))
     if email and not EMAIL_RE.match(email):
         problems.append(InvalidInput(N_("电子邮箱格式不对。"), field="customer_email"))
-    content = check(_text, data.content, "content", CONTENT_MAX, True, N_("请写下发生了什么。"), multiline=True)
+    content = check(checked, data.content, "content", CONTENT_MAX, required=True, message=N_("请写下发生了什么。"))
     kind = check(_choice, ComplaintType, data.type, "type")
     channel = check(_choice, Channel, data.channel, "channel")
     urgency = check(_choice, Urgency, data.urgency or Urgency.MEDIUM, "urgency")
@@ -171,15 +171,15 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     category = session.get(Category, data.category_id) if _small_int(data.category_id) else None
     if category is None or not category.active:
         problems.append(InvalidInput(N_("请选择投诉类别。"), field="category_id"))
-    involved = check(_amount, data.amount_involved, "amount_involved")
-    claimed = check(_amount, data.amount_claimed, "amount_claimed")
+    involved = check(parse_amount, data.amount_involved, "amount_involved")
+    claimed = check(parse_amount, data.amount_claimed, "amount_claimed")
     extra = check(_extra, session, actor, data.extra, problems) or {}
     if problems:
         raise InvalidInputs(problems)
     severity, reasons = decide(chosen, Flags(data.safety, data.media, data.sensitive, data.reputation,
                                              involved, claimed), threshold)
 
-    spot_action = _text(data.spot_action, "spot_action", 2000, multiline=True)
+    spot_action = checked(data.spot_action, "spot_action", 2000)
     on_the_spot = bool(spot_action)
     if on_the_spot:
         # §3.2: only a minor complaint, with the customer's acceptance, closes at the counter.
@@ -194,7 +194,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         channel=channel.value, stage="follow_up" if on_the_spot else "new", version=1,
         customer_name=name, customer_phone=phone, customer_email=email, content=content,
         demand=demand.value if demand else None,
-        demand_text=_text(data.demand_text, "demand_text", 1000, multiline=True),
+        demand_text=checked(data.demand_text, "demand_text", 1000),
         amount_involved=involved, amount_claimed=claimed, category=category, severity=severity.value,
         severity_reasons=reasons or None, safety_flag=data.safety, media_flag=data.media,
         sensitive_flag=data.sensitive, reputation_flag=data.reputation, urgency=urgency.value,
@@ -214,17 +214,14 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     except IntegrityError:
         # The same token won a race in another transaction: return that complaint instead.
         session.rollback()
-        earlier = find_by_token(session, token) if token else None
-        if earlier is None or earlier.first_responder_id != actor.id:
+        earlier = already_registered(session, actor, token)
+        if earlier is None:
             raise
         return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
     if files:
         first.changes = {**first.changes, "attachments": files}
     first.version = 1
-    from domain.notify import notify, users_with
-    from domain.workflow import bump_stage_count
     bump_stage_count(session, None, complaint.stage)
-    from domain import clocks
     clocks.on_event(session, complaint, "settled_on_the_spot" if on_the_spot else "registered", now)
     if severity is Severity.MAJOR:
         # §2: major complaints notify the manager at once.
@@ -267,7 +264,7 @@ def _extra(session, actor, extra: dict, problems: list) -> dict:
                     raise InvalidInput(N_("选项无效，请重新选择。"), field=key)
                 out[key] = value or None
             elif key in EXTRA_TEXT:
-                out[key] = _text(value, key, EXTRA_TEXT[key])
+                out[key] = checked(value, key, EXTRA_TEXT[key], multiline=False)
             elif key in EXTRA_INT:
                 if value in (None, ""):
                     continue

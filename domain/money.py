@@ -13,10 +13,12 @@ CENT = Decimal("0.01")
 LARGEST = Decimal("999999999.99")   # below 10 亿: anything above is a typing mistake
 
 
-def parse_amount(value, field: str, *, maximum: Decimal = LARGEST, required: bool = False,
-                 message: str | None = None) -> Decimal | None:
+def parse_amount(value, field: str, *, minimum: Decimal = Decimal(0), maximum: Decimal = LARGEST,
+                 required: bool = False, message: str | None = None,
+                 out_of_range: str | None = None) -> Decimal | None:
     """The amount typed in `value`, rounded to the cent; None when empty (unless `required`).
-    Raises InvalidInput on `field` — with `message` when given, else a message for the case."""
+    Raises InvalidInput on `field` — with `message` when given, else a message for the case;
+    below `minimum` (as typed) or above `maximum` (to the cent) with `out_of_range` when given."""
     if value is None or not str(value).strip():
         if required:
             raise InvalidInput(message or N_("请填写金额。"), field=field)
@@ -27,11 +29,11 @@ def parse_amount(value, field: str, *, maximum: Decimal = LARGEST, required: boo
         raise InvalidInput(message or N_("请填写金额数字，例如 128.50。"), field=field) from None
     if not amount.is_finite():
         raise InvalidInput(message or N_("请填写金额数字，例如 128.50。"), field=field)
-    if amount < 0:
-        raise InvalidInput(message or N_("金额不能是负数。"), field=field)
+    if amount < minimum:
+        raise InvalidInput(out_of_range or message or N_("金额不能是负数。"), field=field)
     amount = amount.quantize(CENT)   # 999999999.999 rounds up past the largest: checked after
     if amount > maximum:
-        raise InvalidInput(message or N_("金额太大了，请检查是否多输了数字。"), field=field)
+        raise InvalidInput(out_of_range or message or N_("金额太大了，请检查是否多输了数字。"), field=field)
     return amount
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from domain import audit
 from domain.errors import InvalidInput, N_
-from domain.text import clean
+from domain.text import checked
 from models import Base
 from models.org import OrgUnit
 from models.user import User
@@ -76,12 +76,8 @@ def tree(session) -> list[Node]:
 
 
 def _clean_name(name: str) -> str:
-    name = clean(name)
-    if not name:
-        raise InvalidInput(N_("请填写单位名称。"), field="name")
-    if len(name) > NAME_MAX:
-        raise InvalidInput(N_("单位名称最多 %(max)d 个字。"), field="name", max=NAME_MAX)
-    return name
+    return checked(name, "name", NAME_MAX, required=True, multiline=False, message=N_("请填写单位名称。"),
+                   too_long=N_("单位名称最多 %(max)d 个字。"))
 
 
 def _check_sibling_name(session, name: str, parent_id: int | None, exclude_id: int | None = None):

@@ -1,13 +1,19 @@
-"""Company settings that an administrator may change; defaults when never set."""
+"""Company settings that an administrator may change, with their defaults; and the company's
+time zone, which the installation sets (KESU_COMPANY_TZ)."""
 from __future__ import annotations
 
+import os
+import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
-from domain import audit
-from domain.errors import InvalidInput, N_, NotAllowed
+from domain import audit, sla
+from domain.calendar import Unit
+from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
+from domain.money import parse_amount
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD
-from models import utcnow
 from models.setting import Setting
 
 MAJOR_THRESHOLD = "major_threshold"
@@ -23,54 +29,46 @@ def major_threshold(session) -> Decimal:
     return _stored_amount(session, MAJOR_THRESHOLD, DEFAULT_MAJOR_THRESHOLD)
 
 
-def set_major_threshold(session, actor, value, ip: str | None = None) -> Decimal:
-    return _set_amount(session, actor, MAJOR_THRESHOLD, value, major_threshold(session), ip)
+def set_major_threshold(session, actor, value, ip: str | None = None, *, now: datetime) -> Decimal:
+    return _set_amount(session, actor, MAJOR_THRESHOLD, value, major_threshold(session), ip, now)
 
 
-def _set_amount(session, actor, key, value, before, ip) -> Decimal:
+def _set_amount(session, actor, key, value, before, ip, now) -> Decimal:
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
-    try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation:
-        raise InvalidInput(N_("请填写金额数字，例如 50000。"), field=key) from None
-    if not amount.is_finite() or amount < 1 or amount >= Decimal("1000000000"):
-        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field=key)
-    amount = amount.quantize(Decimal("0.01"))
-    if amount >= Decimal("1000000000"):
-        raise InvalidInput(N_("金额须在 1 元到 10 亿元之间。"), field=key)
+    amount = parse_amount(value, key, minimum=Decimal(1), required=True, message=N_("请填写金额数字，例如 50000。"),
+                          out_of_range=N_("金额须在 1 元到 10 亿元之间。"))
     if amount == before:
         return amount
     row = session.get(Setting, key)
     if row is None:
         row = Setting(key=key)
         session.add(row)
-    row.value, row.updated_at, row.updated_by_id = str(amount), utcnow(), actor.id
-    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{key}", ip=ip,
+    row.value, row.updated_at, row.updated_by_id = str(amount), now, actor.id
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{key}", ip=ip, now=now,
                  before=str(before), after=str(amount))
     return amount
 
 
 HEAD_APPROVAL_LIMIT = "head_approval_limit"
+DEFAULT_HEAD_APPROVAL_LIMIT = Decimal("2000")   # below this, not major/serious: the department head approves
 
 
 def head_approval_limit(session) -> Decimal:
     """Up to this amount a department head approves a minor/general complaint's resolution (§3)."""
-    from domain.workflow import DEFAULT_HEAD_APPROVAL_LIMIT
     return _stored_amount(session, HEAD_APPROVAL_LIMIT, DEFAULT_HEAD_APPROVAL_LIMIT)
 
 
-def set_head_approval_limit(session, actor, value, ip: str | None = None) -> Decimal:
-    return _set_amount(session, actor, HEAD_APPROVAL_LIMIT, value, head_approval_limit(session), ip)
+def set_head_approval_limit(session, actor, value, ip: str | None = None, *, now: datetime) -> Decimal:
+    return _set_amount(session, actor, HEAD_APPROVAL_LIMIT, value, head_approval_limit(session), ip, now)
 
 
 SLA_PRESET = "sla_preset"
 
 
-def company_tz():
-    """The company's time zone: KESU_COMPANY_TZ (the same variable the app's config reads)."""
-    import os
-    from zoneinfo import ZoneInfo
+def company_tz() -> ZoneInfo:
+    """The company's time zone (KESU_COMPANY_TZ, default Asia/Shanghai): the one reader for
+    screens, Babel, jobs, the CLI and the rules (dates, numbers by month, working hours)."""
     return ZoneInfo(os.environ.get("KESU_COMPANY_TZ", "Asia/Shanghai"))
 
 
@@ -92,8 +90,8 @@ def digest_times(session) -> dict[str, str]:
     return value
 
 
-def set_digest_times(session, actor, head: str, manager: str, ip: str | None = None) -> dict[str, str]:
-    import re
+def set_digest_times(session, actor, head: str, manager: str, ip: str | None = None, *,
+                     now: datetime) -> dict[str, str]:
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     value = {}
@@ -104,9 +102,9 @@ def set_digest_times(session, actor, head: str, manager: str, ip: str | None = N
             raise InvalidInput(N_("请按 时:分 填写，例如 08:30。"), field=f"digest_{name}")
         value[name] = f"{int(match.group(1)):02d}:{match.group(2)}"
     row = session.get(Setting, DIGEST_TIMES) or Setting(key=DIGEST_TIMES)
-    row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
     session.add(row)
-    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{DIGEST_TIMES}", ip=ip,
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{DIGEST_TIMES}", ip=ip, now=now,
                  after=f"{value['head']}/{value['manager']}")
     return value
 
@@ -116,7 +114,6 @@ SLA_OVERRIDES = "sla_overrides"
 
 def sla_overrides(session) -> dict:
     """The admin's edits to the chosen preset: clock kind → Limit."""
-    from domain import sla
     row = session.get(Setting, SLA_OVERRIDES)
     out = {}
     if row is not None and isinstance(row.value, dict):
@@ -126,17 +123,16 @@ def sla_overrides(session) -> dict:
     return out
 
 
-def set_sla_preset(session, actor, preset: str, ip: str | None = None) -> str:
+def set_sla_preset(session, actor, preset: str, ip: str | None = None, *, now: datetime) -> str:
     """Choose a preset (its own numbers: earlier edits are dropped). Running clocks keep theirs."""
-    from domain import sla
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     if preset not in sla.PRESETS:
         raise InvalidInput(N_("请选择一个时限方案。"), field="preset")
     before = sla_preset(session)
-    _store(session, actor, SLA_PRESET, preset)
+    _store(session, actor, SLA_PRESET, preset, now)
     session.query(Setting).filter(Setting.key == SLA_OVERRIDES).delete()
-    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SLA_PRESET}", ip=ip,
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SLA_PRESET}", ip=ip, now=now,
                  before=before, after=preset)
     return preset
 
@@ -144,11 +140,9 @@ def set_sla_preset(session, actor, preset: str, ip: str | None = None) -> str:
 MAX_LIMIT_HOURS = 24 * 366
 
 
-def set_sla_limits(session, actor, limits: dict, ip: str | None = None) -> dict:
+def set_sla_limits(session, actor, limits: dict, ip: str | None = None, *, now: datetime) -> dict:
     """Edit the chosen preset: {clock kind: (amount, unit)}. Only what differs from the preset is
     stored. New clocks use the edited limits; running clocks keep the ones they started with."""
-    from domain import sla
-    from domain.calendar import Unit
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     base = sla.limits_for(sla_preset(session))
@@ -172,15 +166,14 @@ def set_sla_limits(session, actor, limits: dict, ip: str | None = None) -> dict:
         if (value, unit) != (base[kind].amount, base[kind].unit.value):
             stored[kind.value] = [f"{value.normalize():f}", unit]
     if problems:
-        from domain.errors import InvalidInputs
         raise InvalidInputs(problems)
-    _store(session, actor, SLA_OVERRIDES, stored)
+    _store(session, actor, SLA_OVERRIDES, stored, now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SLA_OVERRIDES}", ip=ip,
-                 after=stored)
+                 now=now, after=stored)
     return stored
 
 
-def _store(session, actor, key, value) -> None:
+def _store(session, actor, key, value, now) -> None:
     row = session.get(Setting, key) or Setting(key=key)
-    row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
     session.add(row)

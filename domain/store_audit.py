@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, selectinload
 from domain import audit
 from domain.errors import InvalidInput, N_, NotAllowed
 from domain.roles import Role
-from domain.text import clean
+from domain.text import checked
 from models.complaint import Complaint, ConcealmentReview
 from models.org import OrgUnit
 
@@ -47,18 +47,15 @@ def review(session, actor, complaint, verdict: str, note: str, now: datetime, ip
         raise InvalidInput(N_("这条投诉不涉及门店。"))
     if verdict not in VERDICTS:
         raise InvalidInput(N_("请选择确认或排除。"), field="verdict")
-    note = clean(note or "", multiline=True)
-    if not note:
-        raise InvalidInput(N_("请写明核查情况（例如：门店顾客意见簿有记录、已电话核实）。"), field="note")
-    if len(note) > 500:
-        raise InvalidInput(N_("最多 %(max)d 个字。"), field="note", max=500)
+    note = checked(note, "note", 500, required=True,
+                   message=N_("请写明核查情况（例如：门店顾客意见簿有记录、已电话核实）。"))
     row = session.scalar(select(ConcealmentReview).where(ConcealmentReview.complaint_id == complaint.id))
     if row is None:
         row = ConcealmentReview(complaint_id=complaint.id, store_id=complaint.complained_unit_id)
         session.add(row)
     row.verdict, row.note, row.by_id, row.at = verdict, note, actor.id, now
     audit.record(session, "concealment_review", actor_id=actor.id, target=f"complaint:{complaint.id}", ip=ip,
-                 verdict=verdict)
+                 now=now, verdict=verdict)
     return row
 
 

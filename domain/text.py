@@ -2,6 +2,8 @@
 import re
 import unicodedata
 
+from domain.errors import N_, InvalidInput
+
 # Zero-width and direction marks, BOM; control characters other than tab and newline.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -34,7 +36,6 @@ def checked(value, field: str, limit: int, *, required: bool = False, multiline:
             message: str | None = None, too_long: str | None = None) -> str | None:
     """Typed text, cleaned; "" → None. A required one left empty → `message` (or 请填写这一项。);
     longer than `limit` characters → `too_long` (or 最多 N 个字。). Raises InvalidInput on `field`."""
-    from domain.errors import N_, InvalidInput
     value = clean(value, multiline=multiline)
     if required and not value:
         raise InvalidInput(message or N_("请填写这一项。"), field=field)

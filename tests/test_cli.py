@@ -90,6 +90,30 @@ def test_calendar_import_command(app, tmp_path):
     assert result.exit_code != 0 and "第 1 行" in result.output
 
 
+def test_the_admin_page_and_the_command_import_a_calendar_through_one_function(login_as, app, tmp_path,
+                                                                              monkeypatch):
+    """Issue 14: the admin view and the CLI each stored the arrangement and then recomputed the
+    estimated deadlines; both now call domain.clocks.import_calendar."""
+    import io
+
+    from domain import clocks
+    calls, real = [], clocks.import_calendar
+
+    def spy(session, actor, text, now):
+        calls.append(actor.username if actor else None)
+        return real(session, actor, text, now)
+
+    monkeypatch.setattr(clocks, "import_calendar", spy)
+    admin = login_as("admin")
+    resp = admin.post("/admin/calendar/import", {"file": (io.BytesIO("2027-01-01,holiday,元旦\n".encode()), "a.csv")},
+                      content_type="multipart/form-data")
+    assert resp.status_code == 303
+    path = tmp_path / "2027.csv"
+    path.write_text("2027-01-01,放假,元旦\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["calendar-import", str(path)])
+    assert result.exit_code == 0 and "重新计算了" in result.output
+    assert calls == ["admin", None]
+
 def test_half_year_summary_command_any_period_once(app, tmp_path):
     import io
 

@@ -12,7 +12,7 @@ from blueprints.admin import bp
 from blueprints.admin.forms import CategoryAddForm, CategoryRenameForm, EmptyForm, SettingsForm
 from domain import settings
 from domain.errors import DomainError, InvalidInput, N_
-from models import db
+from models import db, utcnow
 
 
 def plain(amount) -> str:
@@ -29,8 +29,10 @@ def settings_page():
         form.head_approval_limit.data = plain(settings.head_approval_limit(db.session))
     elif form.validate_on_submit():
         try:
-            settings.set_major_threshold(db.session, current_user, form.major_threshold.data, ip=client_ip())
-            settings.set_head_approval_limit(db.session, current_user, form.head_approval_limit.data, ip=client_ip())
+            now = utcnow()
+            settings.set_major_threshold(db.session, current_user, form.major_threshold.data, ip=client_ip(), now=now)
+            settings.set_head_approval_limit(db.session, current_user, form.head_approval_limit.data, ip=client_ip(),
+                                             now=now)
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -122,7 +124,7 @@ def penalty_rules():
     table = {sev: {kind: f.get(f"rule_{sev}_{kind}", "") for kind in KINDS} for sev in penalties.SEVERITIES}
     extra = {name: f.get(f"surcharge_{name}", "") for name in penalties.DEFAULT_SURCHARGES}
     try:
-        penalties.set_rules(db.session, current_user, table, extra, ip=client_ip())
+        penalties.set_rules(db.session, current_user, table, extra, ip=client_ip(), now=utcnow())
     except DomainError as err:
         db.session.rollback()
         return _penalties_page(422, field_errors(err), f)

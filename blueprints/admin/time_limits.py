@@ -46,7 +46,7 @@ def calendar_page():
 
 @bp.route("/calendar/import", methods=["POST"])
 def calendar_import():
-    from domain import calendar
+    from domain import clocks
     form = EmptyForm()
     if not form.validate_on_submit():
         return _calendar_page(400)
@@ -61,16 +61,14 @@ def calendar_import():
     except UnicodeDecodeError:
         return _calendar_page(422, error=_("文件须是 UTF-8 编码的 CSV（Excel 另存为“CSV UTF-8”）。"))
     try:
-        year, days = calendar.import_arrangement(db.session, current_user, text)
+        done = clocks.import_calendar(db.session, current_user, text, utcnow())
     except DomainError as err:
         db.session.rollback()
         return _calendar_page(422, error=_(err.message, **err.params))
-    from domain import clocks
-    recomputed = clocks.recompute_unconfirmed(db.session)
     db.session.commit()
     return see_other(url_for("admin.calendar_page"),
                      _("已导入 %(year)d 年的节假日安排：%(n)d 天。重新计算了 %(r)d 个按估算的时限。",
-                       year=year, n=days, r=recomputed))
+                       year=done.year, n=done.days, r=done.recomputed))
 
 
 @bp.route("/calendar/override", methods=["POST"])
@@ -90,7 +88,7 @@ def calendar_override():
     kind = request.form.get("kind")
     if kind not in ("holiday", "workday"):
         return _calendar_page(422, override_error=_("请选择放假或上班。"))
-    calendar.set_override(db.session, current_user, day, kind == "workday", request.form.get("name"))
+    calendar.set_override(db.session, current_user, day, kind == "workday", request.form.get("name"), now=utcnow())
     db.session.commit()
     return see_other(url_for("admin.calendar_page"), _("已保存。"))
 
@@ -139,7 +137,7 @@ def _reminder_change(section, change, done):
 @bp.route("/reminders/preset", methods=["POST"])
 def reminders_preset():
     return _reminder_change("preset", lambda: settings.set_sla_preset(
-        db.session, current_user, request.form.get("preset", ""), ip=client_ip()),
+        db.session, current_user, request.form.get("preset", ""), ip=client_ip(), now=utcnow()),
         _("已选用新的时限方案。之后开始的计时按新方案，正在计时的不变。"))
 
 
@@ -148,7 +146,8 @@ def reminders_limits():
     from domain import sla
     f = request.form
     limits = {k.value: (f.get(f"amount_{k.value}", ""), f.get(f"unit_{k.value}", "")) for k in sla.ClockKind}
-    return _reminder_change("limits", lambda: settings.set_sla_limits(db.session, current_user, limits, ip=client_ip()),
+    return _reminder_change("limits", lambda: settings.set_sla_limits(
+        db.session, current_user, limits, ip=client_ip(), now=utcnow()),
                             _("已保存时限。之后开始的计时按新时限，正在计时的不变。"))
 
 
@@ -156,7 +155,7 @@ def reminders_limits():
 def reminders_digests():
     return _reminder_change("digests", lambda: settings.set_digest_times(
         db.session, current_user, request.form.get("digest_head", ""), request.form.get("digest_manager", ""),
-        ip=client_ip()), _("已保存摘要时间。"))
+        ip=client_ip(), now=utcnow()), _("已保存摘要时间。"))
 
 
 @bp.route("/reminders/halfyear", methods=["POST"])
@@ -164,7 +163,7 @@ def reminders_halfyear():
     from domain.text import small_int
     ids = [small_int(v) for v in request.form.getlist("units")]
     return _reminder_change("halfyear", lambda: halfyear.set_recipient_units(
-        db.session, current_user, [-1 if i is None else i for i in ids], ip=client_ip()),
+        db.session, current_user, [-1 if i is None else i for i in ids], ip=client_ip(), now=utcnow()),
         _("已保存。新的半年汇总会通知总经理和所选部门。"))
 
 

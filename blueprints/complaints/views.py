@@ -131,20 +131,8 @@ def _linked(complaint):
 
 def _clocks(complaint):
     from domain.calendar import UNIT_LABELS, Unit
-    from models.sla import SlaClock
-    rows = db.session.scalars(select(SlaClock).where(SlaClock.complaint_id == complaint.id)
-                              .order_by(SlaClock.started_at, SlaClock.id)).all()
-    now = utcnow()
-    out = []
-    for clock in rows:
-        if clock.stopped_at is None and clock.paused_at is not None:
-            state = "paused"
-        elif clock.stopped_at is None:
-            state = "overdue" if now >= clock.deadline else ("amber" if now >= clock.warn_at else "green")
-        else:
-            state = "late" if clock.stopped_at > clock.deadline else "done"
-        out.append((clock, state, f"{clock.amount.normalize():f} {_(UNIT_LABELS[Unit(clock.unit)])}"))
-    return out
+    return [(clock, level, f"{clock.amount.normalize():f} {_(UNIT_LABELS[Unit(clock.unit)])}")
+            for clock, level in clocks.of_complaint(db.session, complaint, utcnow())]
 
 
 def _attribution(complaint):

@@ -15,6 +15,7 @@ from blueprints.receiver import bp
 from blueprints.receiver.forms import MORE_FIELDS, IntakeForm
 from domain import attachments, clocks, intake, registry, settings
 from domain.errors import N_, DomainError, InvalidInput, InvalidInputs
+from domain.money import parse_amount
 from domain.orgtree import tree
 from domain.text import small_int
 from domain.scoping import complaint_or_none, visible_complaints
@@ -120,22 +121,23 @@ def _show_problems(form, err: DomainError) -> None:
 def submit():
     form = _form(request.form)
     token = form.token.data
-    earlier = intake.find_by_token(db.session, token)
-    if earlier is not None and earlier.first_responder_id == current_user.id:
-        # A double tap or a resubmission after a dropped connection: the complaint exists.
-        return see_other(url_for("receiver.done", complaint_id=earlier.id))
-    if earlier is not None:
-        # Someone else's used form (a shared tablet): start a fresh one, keep what was typed.
+    try:
+        earlier = intake.already_registered(db.session, current_user, token)   # before the photos are stored
+    except intake.FormUsed:
+        # A shared tablet: start a fresh form, keep what was typed.
         form.token.data = token = uuid.uuid4().hex
         form.form_errors.append(_("这个表单已经被别人提交过了。已为您换成新表单，请检查后再提交。"))
         return _page(form, 422)
+    if earlier is not None:
+        return see_other(url_for("receiver.done", complaint_id=earlier.id))
 
     pending = attachments.pending(db.session, token, current_user)
     file_errors = []
+    now = utcnow()
     for upload in request.files.getlist("photos"):
         try:
             stored = attachments.store(db.session, upload_root(), current_user, upload.stream, upload.filename,
-                                       token, already=len(pending))
+                                       token, now=now, already=len(pending))
         except InvalidInput as err:
             file_errors.append(_(err.message, **err.params))
         else:
@@ -145,7 +147,7 @@ def submit():
 
     if not file_errors:
         try:
-            result = intake.register(db.session, current_user, _intake_data(form), now=utcnow(), tz=company_tz(),
+            result = intake.register(db.session, current_user, _intake_data(form), now=now, tz=company_tz(),
                                      token=token, threshold=settings.major_threshold(db.session))
         except DomainError as err:
             db.session.rollback()
@@ -165,7 +167,7 @@ def more():
 
 def _severity_note(form):
     try:
-        amounts = [intake._amount(form[name].data, name) for name in ("amount_involved", "amount_claimed")]
+        amounts = [parse_amount(form[name].data, name) for name in ("amount_involved", "amount_claimed")]
     except InvalidInput:
         amounts = [None, None]
     threshold = settings.major_threshold(db.session)

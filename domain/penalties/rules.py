@@ -9,6 +9,7 @@ complaint whose responsibility is confirmed; quality may put another amount, wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import exists, select
@@ -19,7 +20,6 @@ from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.money import parse_amount
 from domain.roles import Role
 from domain.severity import Severity
-from models import utcnow
 from models.setting import Setting
 
 RULES = "penalty_rules"
@@ -51,7 +51,7 @@ def surcharges(session) -> dict[str, int]:
     return {k: int(stored.get(k, v)) for k, v in DEFAULT_SURCHARGES.items()}
 
 
-def set_rules(session, actor, table: dict, extra: dict, ip=None) -> None:
+def set_rules(session, actor, table: dict, extra: dict, ip=None, *, now: datetime) -> None:
     """Save the table ({severity: {kind: amount}}) and the surcharges ({name: percent}); every bad
     cell is reported at once."""
     if not actor.has_role(Role.ADMIN):
@@ -77,9 +77,9 @@ def set_rules(session, actor, table: dict, extra: dict, ip=None) -> None:
         raise InvalidInputs(problems)
     for key, value in ((RULES, clean_table), (SURCHARGES, clean_extra)):
         row = session.get(Setting, key) or Setting(key=key)
-        row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+        row.value, row.updated_at, row.updated_by_id = value, now, actor.id
         session.add(row)
-    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{RULES}", ip=ip,
+    audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{RULES}", ip=ip, now=now,
                  after={"surcharges": clean_extra})
 
 

@@ -4,8 +4,8 @@ it. Each action is one object registered in `ACTIONS` (domain/workflow/core.py e
 parts); the modules below hold them, grouped by the stage they work in — importing them here
 registers them, in the order the record page and the flow table show them."""
 from domain.errors import CONFLICT_MESSAGE as CONFLICT, Stale, conflict_message
-from domain.workflow.choices import (ACTION_KINDS, ANSWER_METHODS, CAUSES, DEFAULT_HEAD_APPROVAL_LIMIT,
-                                     FAILED_CONTACTS_TO_CLOSE, OTHER_PARTIES, PROPOSAL_KINDS, VERDICTS)
+from domain.workflow.choices import (ACTION_KINDS, ANSWER_METHODS, CAUSES, FAILED_CONTACTS_TO_CLOSE,
+                                     OTHER_PARTIES, PROPOSAL_KINDS, VERDICTS)
 from domain.workflow.core import (ACTIONS, ALL_TYPES, COMPLAINT, DISPATCHERS, INQUIRY, OPEN, SUGGESTION, Action,
                                   Fields, Outcome, act, available, bump_stage_count, command, last_actor, refusal,
                                   register, waiting_for)
@@ -14,7 +14,7 @@ from domain.workflow.approval import approval_level
 from domain.workflow.closing import closure_problem
 
 __all__ = ["ACTIONS", "ACTION_KINDS", "ALL_TYPES", "ANSWER_METHODS", "Action", "CAUSES", "COMPLAINT", "CONFLICT",
-           "DEFAULT_HEAD_APPROVAL_LIMIT", "DISPATCHERS", "FAILED_CONTACTS_TO_CLOSE", "Fields", "INQUIRY", "OPEN",
+           "DISPATCHERS", "FAILED_CONTACTS_TO_CLOSE", "Fields", "INQUIRY", "OPEN",
            "OTHER_PARTIES", "Outcome", "PROPOSAL_KINDS", "SUGGESTION", "Stale", "VERDICTS", "act", "approval_level",
            "available", "bump_stage_count", "closure_problem", "command", "conflict_message", "last_actor", "refusal",
            "register", "waiting_for"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from domain import clocks
 from domain.errors import InvalidInput, N_
 from domain.roles import Role
 from domain.text import checked
@@ -80,7 +81,6 @@ class Pause(ClockAction):
     name, label, fields, pausing = "pause", N_("等待客户补充材料（暂停计时）"), Reason, True
 
     def apply(self, session, actor, c, f, now):
-        from domain import clocks
         reason = checked(f.reason, "reason", 200, required=True,
                          message=N_("请写明在等客户补充什么（例如：发票照片、检测样品）。"))
         c.paused_at, c.pause_reason = now, reason

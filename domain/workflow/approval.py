@@ -7,9 +7,9 @@ from decimal import Decimal
 from domain.errors import N_
 from domain.notify import notify, users_with
 from domain.roles import Role
+from domain.settings import DEFAULT_HEAD_APPROVAL_LIMIT
 from domain.severity import Severity
 from domain.text import checked
-from domain.workflow.choices import DEFAULT_HEAD_APPROVAL_LIMIT
 from domain.workflow.core import Action, Comment, Outcome, S, handles, last_actor, register
 
 

@@ -1,6 +1,4 @@
 """The closed loop's choices and their labels (stored values → Chinese msgids)."""
-from decimal import Decimal
-
 from domain.errors import N_
 
 CAUSES = {"man": N_("人"), "machine": N_("机"), "material": N_("料"), "method": N_("法"),
@@ -12,5 +10,4 @@ ANSWER_METHODS = {"phone": N_("电话"), "visit": N_("上门/到店"), "email": 
                   "letter": N_("书面")}
 VERDICTS = {"effective": N_("有效"), "ineffective": N_("无效"), "waived": N_("免验证")}
 ACTION_KINDS = {"corrective": N_("纠正措施"), "preventive": N_("预防措施")}
-DEFAULT_HEAD_APPROVAL_LIMIT = Decimal("2000")   # below this, not major/serious: the department head approves
 FAILED_CONTACTS_TO_CLOSE = 3

@@ -16,7 +16,9 @@ from typing import ClassVar
 
 from sqlalchemy import update
 
+from domain import clocks
 from domain.errors import CONFLICT_MESSAGE, N_, NotAllowed, Stale
+from domain.notify import notify
 from domain.roles import Role
 from domain.scoping import complaint_or_none, covers_unit
 from domain.stages import Stage
@@ -196,8 +198,6 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
     session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind=outcome.event or name,
                                from_stage=before, to_stage=complaint.stage if complaint.stage != before else None,
                                changes=outcome.changes or None, comment=outcome.comment, version=complaint.version))
-    from domain import clocks
-    from domain.notify import notify
     if complaint.stage != before:
         notify(session, [complaint.first_responder_id], complaint, "stage:" + complaint.stage, now, actor)
         if complaint.paused_at is not None:
@@ -210,7 +210,6 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
 
 def end_pause(session, complaint, now) -> int:
     """Stop waiting for the customer: the clocks move on by the time waited. Returns minutes."""
-    from domain import clocks
     minutes = max(0, int((now - complaint.paused_at).total_seconds() // 60))
     clocks.resume(session, complaint, now)
     complaint.paused_at, complaint.pause_reason = None, None

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.errors import InvalidInput, InvalidInputs, N_
+from domain.money import parse_amount
 from domain.notify import notify, users_with
 from domain.roles import Role
+from domain.settings import head_approval_limit
 from domain.text import checked
 from domain.workflow.choices import ACTION_KINDS, ANSWER_METHODS, CAUSES, PROPOSAL_KINDS
 from domain.workflow.core import (DISPATCHERS, Action, Fields, Outcome, Reason, S, complained_against, handles,
                                   register)
+from domain.workflow.approval import approval_level
 from domain.workflow.new import DispatchFields, dispatch_choices, pick, send_to, target
 from models.complaint import CorrectiveAction, CustomerContact
 from models.org import OrgUnit
@@ -139,8 +142,6 @@ class Propose(DepartmentAction):
     fields, impartial = ProposalFields, True
 
     def apply(self, session, actor, c, f, now):
-        from domain.money import parse_amount
-        from domain.workflow.approval import approval_level
         problems = []
         for name, fn in (
                 ("findings", lambda: checked(f.findings, "findings", 5000, required=True,
@@ -161,7 +162,6 @@ class Propose(DepartmentAction):
             problems.append(InvalidInput(N_("退款或赔偿请填写金额。"), field="amount"))
         if problems:
             raise InvalidInputs(problems)
-        from domain.settings import head_approval_limit
         c.approval_level = approval_level(c, head_approval_limit(session))
         c.approved_by_id = c.approved_at = None
         approvers = users_with(session, Role.MANAGER) if c.approval_level == "manager" else \

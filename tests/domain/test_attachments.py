@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from domain import attachments
 from domain.errors import InvalidInput
+from models import utcnow
 from models.user import User
 from tests.conftest import UPLOAD_DIR
 
@@ -41,7 +42,7 @@ def clerk(session):
 def test_store_keeps_original_and_makes_clean_variants(demo):
     root = Path(UPLOAD_DIR)
     png = image("PNG", size=(2400, 1800), mode="RGBA")
-    row = attachments.store(demo, root, clerk(demo), io.BytesIO(png), "../../etc/passwd 照片.png", "a" * 32)
+    row = attachments.store(demo, root, clerk(demo), io.BytesIO(png), "../../etc/passwd 照片.png", "a" * 32, now=utcnow())
     assert row.name == "passwd 照片.png" and ".." not in row.key and row.mime == "image/png"
     assert attachments.file_path(root, row).read_bytes() == png
     with Image.open(attachments.file_path(root, row, "display")) as display:
@@ -50,11 +51,11 @@ def test_store_keeps_original_and_makes_clean_variants(demo):
 
 def test_store_refuses_bombs_empty_and_too_many(demo, monkeypatch):
     root = Path(UPLOAD_DIR)
-    assert attachments.store(demo, root, clerk(demo), io.BytesIO(b""), "empty.jpg", "b" * 32) is None
+    assert attachments.store(demo, root, clerk(demo), io.BytesIO(b""), "empty.jpg", "b" * 32, now=utcnow()) is None
     monkeypatch.setattr(attachments, "MAX_PIXELS", 100)
     with pytest.raises(InvalidInput) as err:
-        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG", size=(20, 20))), "big.png", "b" * 32)
+        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG", size=(20, 20))), "big.png", "b" * 32, now=utcnow())
     assert "像素太大" in err.value.message
     with pytest.raises(InvalidInput):
-        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG")), "x.png", "b" * 32,
+        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG")), "x.png", "b" * 32, now=utcnow(),
                           already=attachments.MAX_FILES)

@@ -1,5 +1,5 @@
 """The working calendar with dates a person in China would check."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,8 +64,9 @@ def test_importing_a_year_confirms_it_and_admin_overrides_win(demo):
     # An illustrative arrangement (not the official one): New Year Jan 1–3 off, Sat Jan 9 worked.
     text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n2027-01-03,holiday,元旦\n" \
            "2027-01-09,workday,调休上班\n"
-    calendar.set_override(session, admin, date(2027, 1, 2), True, "盘点日")   # the company works that day
-    assert calendar.import_arrangement(session, admin, text) == (2027, 4)
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+    calendar.set_override(session, admin, date(2027, 1, 2), True, "盘点日", now=now)   # the company works that day
+    assert calendar.store_arrangement(session, admin, text, now) == (2027, 4)
     cal = calendar.load(session, TZ)
     assert cal.day(date(2027, 1, 2)) == (True, True)           # the override won
     assert cal.day(date(2027, 1, 9)) == (True, True)           # make-up Saturday
@@ -74,7 +75,7 @@ def test_importing_a_year_confirms_it_and_admin_overrides_win(demo):
     assert confirmed and deadline == at(2027, 1, 6, 10, 0)      # Dec 31, Jan 2 (override), 4, 5, 6
     assert calendar.uncovered_years(session, date(2026, 11, 25)) == []
     # Re-importing replaces the year's rows; the override stays.
-    calendar.import_arrangement(session, admin, "2027-01-01,放假,元旦\n")
+    calendar.store_arrangement(session, admin, "2027-01-01,放假,元旦\n", now)
     assert session.get(CalendarDay, date(2027, 1, 9)) is None and session.get(CalendarDay, date(2027, 1, 2)).source == "admin"
 
 

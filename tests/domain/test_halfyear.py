@@ -108,10 +108,10 @@ def test_an_admin_chooses_who_besides_the_managers_is_told(demo):
     build()
     qc = db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == "品管部"))
     with pytest.raises(Exception):
-        halfyear.set_recipient_units(db.session, user("quality"), [qc])
+        halfyear.set_recipient_units(db.session, user("quality"), [qc], now=DEC_1)
     with pytest.raises(Exception):
-        halfyear.set_recipient_units(db.session, user("admin"), [qc, 999999])
-    halfyear.set_recipient_units(db.session, user("admin"), [qc])
+        halfyear.set_recipient_units(db.session, user("admin"), [qc, 999999], now=DEC_1)
+    halfyear.set_recipient_units(db.session, user("admin"), [qc], now=DEC_1)
     halfyear.run_due(db.session, DEC_1)
     db.session.commit()
     told = {db.session.get(type(user("manager")), uid).username for uid, _k in notices()}

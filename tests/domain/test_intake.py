@@ -120,6 +120,21 @@ def test_same_token_returns_the_same_complaint(demo):
         register(demo, user(demo, "receiver2"), data(demo), now=NOW, tz=TZ, token="tok-1")
 
 
+def test_a_used_form_token_is_one_rule_for_the_intake_page_and_register(demo):
+    """Issue 14: the intake view and register() each decided what a used token means; the view now
+    asks intake.already_registered before it stores the photos, and register() asks it too."""
+    from domain.intake import FormUsed, already_registered
+    clerk, other = user(demo, "receiver"), user(demo, "receiver2")
+    assert already_registered(demo, clerk, "tok-2") is None and already_registered(demo, clerk, None) is None
+    first = register(demo, clerk, data(demo), now=NOW, tz=TZ, token="tok-2").complaint
+    demo.commit()
+    assert already_registered(demo, clerk, "tok-2") is first          # a double tap: show that one
+    with pytest.raises(FormUsed) as err:                                # a shared tablet: a fresh form
+        already_registered(demo, other, "tok-2")
+    assert isinstance(err.value, NotAllowed) and "已经被别人提交过了" in err.value.message
+    with pytest.raises(FormUsed):
+        register(demo, other, data(demo), now=NOW, tz=TZ, token="tok-2")
+
 def test_concurrent_double_submit_makes_one_complaint_and_no_gap(demo):
     engine = db.engine
     clerk_id = user(demo, "receiver").id

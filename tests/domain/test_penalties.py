@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from domain import penalties, store_audit
 from domain.errors import InvalidInput, NotAllowed, Stale
-from models import db
+from models import db, utcnow
 from models.complaint import Attribution
 from models.org import OrgUnit
 from tests.domain.test_attribution import approved, unit
@@ -56,12 +56,13 @@ def test_the_admin_edits_the_table_with_every_bad_cell_reported(demo):
     table["major"]["factory"] = "-5"
     table["minor"]["individual"] = "abc"
     with pytest.raises(InvalidInput) as err:
-        penalties.set_rules(db.session, user("admin"), table, {"overdue": "20", "repeat": "x", "concealed": "100"})
+        penalties.set_rules(db.session, user("admin"), table, {"overdue": "20", "repeat": "x", "concealed": "100"},
+                            now=utcnow())
     assert {p.field for p in err.value.problems} == {"rule_major_factory", "rule_minor_individual", "surcharge_repeat"}
     with pytest.raises(NotAllowed):
-        penalties.set_rules(db.session, user("manager"), table, {})
+        penalties.set_rules(db.session, user("manager"), table, {}, now=utcnow())
     table["major"]["factory"], table["minor"]["individual"] = "8,000", "80"
-    penalties.set_rules(db.session, user("admin"), table, {"overdue": "30%", "repeat": "0", "concealed": "150"})
+    penalties.set_rules(db.session, user("admin"), table, {"overdue": "30%", "repeat": "0", "concealed": "150"}, now=utcnow())
     db.session.commit()
     assert penalties.rules(db.session)["major"]["factory"] == Decimal("8000")
     assert penalties.surcharges(db.session) == {"overdue": 30, "repeat": 0, "concealed": 150}

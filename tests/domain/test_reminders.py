@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain import reminders, settings
-from models import db
+from models import db, utcnow
 from models.complaint import Notification
 from models.setting import Setting
 from models.sla import SlaClock
@@ -201,7 +201,7 @@ def test_the_morning_digests_go_once_on_working_days(demo):
     assert reminders.send_digests(db.session, local_0831 + H) == 0
     saturday = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
     assert reminders.send_digests(db.session, saturday) == 0
-    settings.set_digest_times(db.session, user("admin"), "07:00", "10:15")
+    settings.set_digest_times(db.session, user("admin"), "07:00", "10:15", now=utcnow())
     db.session.commit()
     wednesday_0900 = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
     reminders.send_digests(db.session, wednesday_0900)
@@ -213,8 +213,8 @@ def test_the_morning_digests_go_once_on_working_days(demo):
 def test_digest_times_are_checked(demo):
     from domain.errors import InvalidInput
     with pytest.raises(InvalidInput):
-        settings.set_digest_times(db.session, user("admin"), "25:00", "08:30")
-    assert settings.set_digest_times(db.session, user("admin"), "7：05", "8:30") == {"head": "07:05", "manager": "08:30"}
+        settings.set_digest_times(db.session, user("admin"), "25:00", "08:30", now=utcnow())
+    assert settings.set_digest_times(db.session, user("admin"), "7：05", "8:30", now=utcnow()) == {"head": "07:05", "manager": "08:30"}
 
 
 def test_the_empty_sweep_does_nothing(demo):
@@ -226,7 +226,7 @@ def test_the_empty_sweep_does_nothing(demo):
 def test_importing_next_years_arrangement_recomputes_estimated_deadlines(demo):
     from zoneinfo import ZoneInfo
 
-    from domain import calendar, clocks
+    from domain import clocks
     tz = ZoneInfo("Asia/Shanghai")
     # Registered Thursday 2026-12-31 10:00: 5 working days run into 2027, which the package
     # does not cover: estimated on weekends and New Year's Day only, and marked unconfirmed.
@@ -244,8 +244,8 @@ def test_importing_next_years_arrangement_recomputes_estimated_deadlines(demo):
     # The State Council's (here: a test) arrangement: Jan 1–3 off, and Monday Jan 4 off too.
     text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n2027-01-03,holiday,元旦\n" \
            "2027-01-04,holiday,元旦调休\n"
-    calendar.import_arrangement(db.session, user("admin"), text)
-    assert clocks.recompute_unconfirmed(db.session) >= 1
+    imported = clocks.import_calendar(db.session, user("admin"), text, at)
+    assert (imported.year, imported.days) == (2027, 4) and imported.recomputed >= 1
     db.session.commit()
     assert k.confirmed and k.deadline == datetime(2027, 1, 11, 10, 0, tzinfo=tz)
     assert k.next_alert_at == k.warn_at
@@ -254,10 +254,10 @@ def test_importing_next_years_arrangement_recomputes_estimated_deadlines(demo):
 def test_admin_edits_to_the_preset_apply_to_new_clocks_only(demo):
     from domain.errors import InvalidInput
     before = new_complaint()
-    settings.set_sla_preset(db.session, user("admin"), "bank")
+    settings.set_sla_preset(db.session, user("admin"), "bank", now=utcnow())
     settings.set_sla_limits(db.session, user("admin"), {
         **{k: (str(v.amount), v.unit.value) for k, v in __import__("domain.sla", fromlist=["x"]).limits_for("bank").items()},
-        "dispatch": ("2", "working_hours")})
+        "dispatch": ("2", "working_hours")}, now=utcnow())
     db.session.commit()
     after = new_complaint()
     assert clock(before, "dispatch").amount == 24 and clock(before, "dispatch").preset == "generic"
@@ -266,7 +266,7 @@ def test_admin_edits_to_the_preset_apply_to_new_clocks_only(demo):
     assert clock(after, "close").unit == "working_days" and clock(after, "close").amount == 10   # bank: 10 wd
     with pytest.raises(InvalidInput) as err:
         settings.set_sla_limits(db.session, user("admin"), {"dispatch": ("-1", "working_hours"),
-                                                            "answer": ("400", "working_days")})
+                                                            "answer": ("400", "working_days")}, now=utcnow())
     assert {"amount_dispatch", "amount_answer"} <= {p.field for p in err.value.problems}
 
 
@@ -328,7 +328,7 @@ def test_the_import_recomputes_clocks_that_waited_for_the_customer(demo):
     """Issue 13: a deadline moved by a pause kept its estimate, still 未确认, after the import."""
     from zoneinfo import ZoneInfo
 
-    from domain import calendar, clocks
+    from domain import clocks
     from domain.workflow import act, command
     tz = ZoneInfo("Asia/Shanghai")
     registered = datetime(2026, 12, 31, 10, 0, tzinfo=tz)    # Thursday: 5 working days run into 2027
@@ -352,9 +352,8 @@ def test_the_import_recomputes_clocks_that_waited_for_the_customer(demo):
     assert not k.confirmed and k.deadline == datetime(2027, 1, 11, 15, 0, tzinfo=tz)
     assert not clock(waiting, "answer").confirmed
 
-    calendar.import_arrangement(db.session, user("admin"), "2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n"
-                                "2027-01-03,holiday,元旦\n2027-01-04,holiday,元旦调休\n")
-    assert clocks.recompute_unconfirmed(db.session) >= 2
+    assert clocks.import_calendar(db.session, user("admin"), "2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n"
+                                  "2027-01-03,holiday,元旦\n2027-01-04,holiday,元旦调休\n", resumed).recomputed >= 2
     db.session.commit()
     # Imported: 5 working days → Mon Jan 11 10:00; the 36 working hours left at the pause (Tue
     # 10:00) given again from Wed 15:00 → Tue Jan 12 15:00, confirmed.

@@ -93,3 +93,25 @@ def test_severity_and_category_rules():
     edited = limits_for("bank", severity="major", overrides={K.ANSWER: L(4, Unit.WORKING_DAYS, "管理员修改")})
     assert edited[K.ANSWER].amount == 7
     assert limits_for("bank", overrides={K.ANSWER: L(4, Unit.WORKING_DAYS, "管理员修改")})[K.ANSWER].amount == 4
+
+
+def test_a_clock_s_level_is_the_same_rule_for_the_register_and_the_record():
+    """Issue 14: the record page showed amber for a clock the register showed red (due within a
+    working hour); both now ask domain.clocks.level."""
+    from types import SimpleNamespace
+
+    from domain.clocks import level
+
+    def clock(deadline, warn_at, unit=Unit.WORKING_HOURS, stopped_at=None, paused_at=None):
+        return SimpleNamespace(deadline=deadline, warn_at=warn_at, unit=unit.value, stopped_at=stopped_at,
+                               paused_at=paused_at)
+
+    friday_17 = at(2026, 11, 27, 17, 0)
+    assert level(clock(at(2026, 11, 30, 9, 0), at(2026, 11, 27, 16, 0)), friday_17, CAL) == "red"  # 1 working hour left
+    assert level(clock(at(2026, 11, 30, 9, 0), at(2026, 11, 27, 16, 0), Unit.CALENDAR_HOURS), friday_17,
+                 CAL) == "amber"                                      # 64 hours by the clock
+    assert level(clock(at(2026, 11, 30, 12, 0), at(2026, 11, 27, 18, 0)), friday_17, CAL) == "green"
+    assert level(clock(friday_17, at(2026, 11, 27, 16, 0)), friday_17, CAL) == "overdue"
+    assert level(clock(friday_17, friday_17, paused_at=at(2026, 11, 27, 9, 0)), friday_17, CAL) == "paused"
+    assert level(clock(friday_17, friday_17, stopped_at=at(2026, 11, 27, 17, 1)), friday_17, CAL) == "late"
+    assert level(clock(friday_17, friday_17, stopped_at=friday_17), friday_17, CAL) == "done"

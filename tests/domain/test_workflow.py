@@ -258,7 +258,7 @@ def test_every_cause_category_and_a_logged_contact_fit_the_columns(demo, cause):
 
 def test_the_head_approval_limit_is_an_admin_setting(demo):
     from domain import settings
-    settings.set_head_approval_limit(db.session, user("admin"), "100")
+    settings.set_head_approval_limit(db.session, user("admin"), "100", now=NOW)
     c = new_complaint()
     dispatch(c)
     propose(c, amount="150")
@@ -268,7 +268,7 @@ def test_the_head_approval_limit_is_an_admin_setting(demo):
     propose(d, amount="80")
     assert d.approval_level == "head"
     with pytest.raises(NotAllowed):
-        settings.set_head_approval_limit(db.session, user("quality"), "5000")
+        settings.set_head_approval_limit(db.session, user("quality"), "5000", now=NOW)
 
 
 def test_notices_page_lists_and_marks_read(demo, app):

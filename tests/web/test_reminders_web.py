@@ -154,6 +154,24 @@ def test_waiting_for_the_customer_pauses_the_clocks_on_the_record(login_as, app)
     assert "暂停中" not in page and "客户材料已到，恢复计时" in page
 
 
+def test_the_register_and_the_record_show_a_clock_at_the_same_level(login_as, app):
+    """Issue 14: the register's badge said red (due within the hour) while the record said amber."""
+    import re
+    clerk = login_as("receiver")
+    c = register(clerk)
+    now = utcnow()
+    dispatch = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "dispatch"))
+    assert dispatch.unit == "calendar_hours"
+    dispatch.warn_at, dispatch.deadline = now - timedelta(hours=2), now + timedelta(minutes=30)
+    db.session.commit()
+    quality = as_user(app, "quality")
+    row = quality.get("/complaints/").get_data(as_text=True)
+    row = row[row.index(c.number):]
+    assert re.search(r'class="sla sla-(\w+)"', row).group(1) == "red"
+    record = quality.get(f"/complaints/{c.id}").get_data(as_text=True)
+    clocks = record[record.index('class="plain-list clocks"'):]
+    assert re.search(r'class="sla sla-(\w+)"', clocks).group(1) == "red"
+
 def test_the_manager_sees_overdue_counts_and_others_only_their_own(login_as, app):
     clerk = login_as("receiver")
     c = register(clerk)
