@@ -5,9 +5,9 @@ from models.org import OrgUnit
 from models.user import User
 
 
-def test_seed_demo_once_then_skips_when_not_empty(app):
+def test_seed_demo_once_then_skips_when_not_empty(app, full_demo):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["seed-demo"])
+    result = full_demo.result                      # the run's one `flask seed-demo`, on an empty database
     assert result.exit_code == 0, result.output
     users = db.session.scalar(select(func.count()).select_from(User))
     assert users >= 30
@@ -24,13 +24,13 @@ def test_seed_demo_once_then_skips_when_not_empty(app):
     assert db.session.scalar(select(func.count()).select_from(User)) == users
 
 
-def test_the_demo_has_a_complaint_falling_due_as_it_starts(app):
+def test_the_demo_has_a_complaint_falling_due_as_it_starts(app, full_demo):
     """`make run`: the first sweep (within a minute) reminds about one complaint, once; the
     history's reminders are already read."""
     from domain import reminders
     from models import utcnow
     from models.complaint import Complaint, Notification
-    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert full_demo.result.exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.dedupe_key.is_not(None), Notification.read_at.is_(None))) == 0
     first = reminders.sweep(db.session, utcnow())
@@ -46,8 +46,7 @@ def test_the_demo_has_a_complaint_falling_due_as_it_starts(app):
     assert reminders.sweep(db.session, utcnow()).notices == 0
 
 
-def test_demo_logins_of_the_readme_exist(app):
-    app.test_cli_runner().invoke(args=["seed-demo"])
+def test_demo_logins_of_the_readme_exist(app, full_demo):
     expected = {"admin": "admin", "manager": "manager", "quality": "quality", "handler": "handler",
                 "handler2": "handler", "receiver": "receiver", "receiver2": "receiver"}
     for username, role in expected.items():
@@ -114,7 +113,7 @@ def test_the_admin_page_and_the_command_import_a_calendar_through_one_function(l
     assert result.exit_code == 0 and "重新计算了" in result.output
     assert calls == ["admin", None]
 
-def test_half_year_summary_command_any_period_once(app, tmp_path):
+def test_half_year_summary_command_any_period_once(app, company, tmp_path):
     import io
 
     from openpyxl import load_workbook
@@ -124,9 +123,6 @@ def test_half_year_summary_command_any_period_once(app, tmp_path):
     from models.complaint import Notification
     from models.report import HalfYearReport
     from tests.domain.test_ledger import build
-    from demo import seed
-    seed(db.session)
-    db.session.commit()
     build()
     runner = app.test_cli_runner()
     out = tmp_path / "h.xlsx"

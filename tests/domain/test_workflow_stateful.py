@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from domain import intake, workflow
 from domain.errors import DomainError
 from domain.stages import Stage
-from models import db
 from models.complaint import Category, Complaint, StageCount
 from models.org import OrgUnit
 from models.user import User
@@ -73,12 +72,18 @@ def fields_for(action, draw_ok, units, users, complaint):
 class Loop(RuleBasedStateMachine):
     complaints = Bundle("complaints")
 
+    session = company = None     # set by the test
+
     def __init__(self):
         super().__init__()
-        self.users = {u.username: u for u in db.session.scalars(select(User))}
+        # Each example starts from the demo company alone, as hypothesis expects examples to be
+        # independent (and the invariants then scan this example's complaints only).
+        self.session.close()
+        self.company.reload()
+        self.users = {u.username: u for u in self.session.scalars(select(User))}
         self.user_ids = {name: u.id for name, u in self.users.items()}
-        self.units = [db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == d)) for d in DEPTS]
-        self.category = db.session.scalar(select(Category.id).where(Category.name == "异物"))
+        self.units = [self.session.scalar(select(OrgUnit.id).where(OrgUnit.name == d)) for d in DEPTS]
+        self.category = self.session.scalar(select(Category.id).where(Category.name == "异物"))
         self.now = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
     def tick(self):
@@ -91,31 +96,31 @@ class Loop(RuleBasedStateMachine):
           against=st.sampled_from([None, "handler2", "prod_head"]))
     def register(self, clerk, kind, severity, against):
         extra = {"complained_user_id": self.user_ids[against]} if against else {}
-        c = intake.register(db.session, self.users[clerk], intake.IntakeData(
+        c = intake.register(self.session, self.users[clerk], intake.IntakeData(
             customer_name="顾客", customer_phone="13900000000", content="内容", category_id=self.category,
             severity=severity, type=kind, extra=extra), now=self.tick(), tz=TZ).complaint
-        db.session.commit()
+        self.session.commit()
         return c.id
 
     @rule(ident=complaints, action=st.sampled_from(sorted(workflow.ACTIONS)),
           who=st.sampled_from(USERS), ok=st.integers(0, 59))
     def attempt(self, ident, action, who, ok):
-        c = db.session.get(Complaint, ident)
+        c = self.session.get(Complaint, ident)
         actor = self.users[who]
         before = (c.stage, c.version, len(c.events))
-        allowed = workflow.refusal(db.session, actor, c, action) is None
+        allowed = workflow.refusal(self.session, actor, c, action) is None
         try:
-            workflow.act(db.session, actor, c, action,
+            workflow.act(self.session, actor, c, action,
                          workflow.command(action, **fields_for(action, ok, self.units, self.user_ids, c)),
                          version=c.version, now=self.tick())
         except DomainError:
-            db.session.rollback()
-            c = db.session.get(Complaint, ident)
+            self.session.rollback()
+            c = self.session.get(Complaint, ident)
             assert (c.stage, c.version, len(c.events)) == before   # a refusal changes nothing
             return
-        db.session.commit()
+        self.session.commit()
         assert allowed, f"{who} did {action} although refusal() said no"
-        c = db.session.get(Complaint, ident)
+        c = self.session.get(Complaint, ident)
         event = c.events[-1]
         assert event.kind == action and event.actor_id == actor.id and event.version == c.version == before[1] + 1
         t = workflow.ACTIONS[action]
@@ -135,13 +140,13 @@ class Loop(RuleBasedStateMachine):
 
     @invariant()
     def stage_counts_match(self):
-        actual = dict(db.session.execute(select(Complaint.stage, func.count()).group_by(Complaint.stage)).all())
-        kept = {r.stage: r.n for r in db.session.scalars(select(StageCount)) if r.n}
+        actual = dict(self.session.execute(select(Complaint.stage, func.count()).group_by(Complaint.stage)).all())
+        kept = {r.stage: r.n for r in self.session.scalars(select(StageCount)) if r.n}
         assert kept == actual
 
     @invariant()
     def decisions_are_flagged_exactly_when_due(self):
-        for c in db.session.scalars(select(Complaint)):
+        for c in self.session.scalars(select(Complaint)):
             due = c.stage == Stage.FOLLOW_UP and (
                 (c.satisfaction is not None and c.satisfaction <= 2) or c.failed_contacts >= 3)
             assert c.needs_decision == due, (c.number, c.stage, c.satisfaction, c.failed_contacts)
@@ -149,7 +154,7 @@ class Loop(RuleBasedStateMachine):
     @invariant()
     def closed_complaints_run_no_clock(self):
         from models.sla import SlaClock
-        running_closed = db.session.scalar(select(func.count()).select_from(SlaClock).join(
+        running_closed = self.session.scalar(select(func.count()).select_from(SlaClock).join(
             Complaint, Complaint.id == SlaClock.complaint_id).where(
             Complaint.stage == Stage.CLOSED, SlaClock.stopped_at.is_(None)))
         assert running_closed == 0
@@ -157,25 +162,25 @@ class Loop(RuleBasedStateMachine):
     @invariant()
     def a_paused_complaint_has_every_running_clock_paused_and_silent(self):
         from models.sla import SlaClock
-        rows = db.session.execute(select(Complaint.number, Complaint.paused_at, SlaClock.kind, SlaClock.paused_at,
+        rows = self.session.execute(select(Complaint.number, Complaint.paused_at, SlaClock.kind, SlaClock.paused_at,
                                          SlaClock.next_alert_at, SlaClock.alert_level)
                                   .join(SlaClock, SlaClock.complaint_id == Complaint.id)
                                   .where(SlaClock.stopped_at.is_(None))).all()
         for number, c_paused, kind, k_paused, next_alert, level in rows:
             assert (k_paused is not None) == (c_paused is not None), (number, kind)
             assert next_alert is None if k_paused else (next_alert is not None or level == 3)
-        assert not db.session.scalar(select(func.count()).select_from(Complaint).where(
+        assert not self.session.scalar(select(func.count()).select_from(Complaint).where(
             Complaint.paused_at.is_not(None), Complaint.stage == Stage.CLOSED))
 
     @invariant()
     def every_change_has_its_event(self):
-        for c in db.session.scalars(select(Complaint)):
+        for c in self.session.scalars(select(Complaint)):
             assert c.stage in {s.value for s in Stage}
             assert len(c.events) == c.version
 
 
-def test_random_action_sequences_keep_the_rules(demo):
-    demo.commit()
+def test_random_action_sequences_keep_the_rules(session, company):
+    Loop.session, Loop.company = session, company
     run_state_machine_as_test(Loop, settings=settings(
         max_examples=25, stateful_step_count=30, deadline=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))

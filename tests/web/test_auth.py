@@ -113,12 +113,9 @@ def test_session_cookie_flags_and_remember_me(demo, web):
         assert "Secure" not in c
 
 
-def test_secure_cookies_when_tls(make_app):
+def test_secure_cookies_when_tls(make_app, company):
     app = make_app(TLS=True)
     with app.app_context():
-        from demo import seed
-        seed(db.session)
-        db.session.commit()
         web = Web(app.test_client())
         resp = web.login("receiver")
         assert all("Secure" in c for c in resp.headers.getlist("Set-Cookie"))
@@ -262,13 +259,10 @@ def test_login_rate_limit_per_address(make_app):
         assert events(audit.RATE_LIMITED) >= 1
 
 
-def test_login_works_when_redis_is_down_and_says_so_in_the_log(make_app, caplog):
+def test_login_works_when_redis_is_down_and_says_so_in_the_log(make_app, company, caplog):
     dead = "redis://127.0.0.1:1/0"
     app = make_app(RATELIMIT_STORAGE_URI=dead, REDIS_URL=dead)
     with app.app_context():
-        from demo import seed
-        seed(db.session)
-        db.session.commit()
         web = Web(app.test_client())
         with caplog.at_level(logging.WARNING):
             resp = web.login("receiver")
