@@ -25,7 +25,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     SECRET_KEY = os.environ.get("SECRET_KEY")
-    COMPANY_TZ = "Asia/Shanghai"
+    # The company's time zone is KESU_COMPANY_TZ, read by domain.settings.company_tz alone.
     # The address people open the app at: links in e-mails and robot messages (KESU_BASE_URL).
     BASE_URL = "http://127.0.0.1:8000"
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -73,7 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["COMPANY_TZ"])
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -112,7 +112,8 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config.get("TLS"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
-    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["COMPANY_TZ"]
+    from domain.settings import company_tz
+    app.config["BABEL_DEFAULT_TIMEZONE"] = company_tz().key
 
 
 def _instance_secret(app: Flask) -> str:

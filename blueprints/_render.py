@@ -6,9 +6,8 @@ from __future__ import annotations
 import functools
 import json
 from datetime import timezone
-from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, make_response, redirect, render_template, request
+from flask import flash, make_response, redirect, render_template, request
 from flask_babel import format_datetime, get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -17,16 +16,12 @@ from wtforms import SelectChoice
 from blueprints._access import COMPLAINT_ROLES, home_url
 from domain.errors import DomainError
 from domain.roles import ROLE_LABELS, Role
+from domain.settings import company_tz  # noqa: F401 — the screens' time zone (views import it from here)
 from models import db
 
 
 def is_htmx() -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def company_tz() -> ZoneInfo:
-    """The company's time zone, in which screens show times and read dates."""
-    return ZoneInfo(current_app.config["COMPANY_TZ"])
 
 
 # --- responses ----------------------------------------------------------------
@@ -235,7 +230,7 @@ def register_rendering(app) -> None:
             "penalty_event": penalty_event,
         }
 
-    tz = ZoneInfo(app.config["COMPANY_TZ"])
+    tz = company_tz()
 
     from domain.money import format_money
     app.add_template_filter(format_money, "money")

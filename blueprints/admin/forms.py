@@ -5,7 +5,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints._render import choices
-from domain.accounts import PASSWORD_MAX
+from domain.accounts import DISPLAY_NAME_MAX, PASSWORD_MAX
 from domain.orgtree import NAME_MAX
 
 
@@ -21,14 +21,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 class UnitAddForm(FlaskForm):
     name = StringField(_l("名称"), validators=[
-        InputRequired(_l("请填写单位名称。")), Length(max=NAME_MAX, message=_l("单位名称最多 60 个字。"))])
+        InputRequired(_l("请填写单位名称。")), Length(max=NAME_MAX, message=_l("单位名称最多 %(max)d 个字。"))])
     kind = SelectField(_l("类型"), validators=[InputRequired(_l("请选择类型。"))])
     parent_id = SelectField(_l("上级单位"), coerce=int, validate_choice=False)
 
 
 class UnitRenameForm(FlaskForm):
     name = StringField(_l("新名称"), validators=[
-        InputRequired(_l("请填写单位名称。")), Length(max=NAME_MAX, message=_l("单位名称最多 60 个字。"))])
+        InputRequired(_l("请填写单位名称。")), Length(max=NAME_MAX, message=_l("单位名称最多 %(max)d 个字。"))])
 
 
 class UnitMoveForm(FlaskForm):
@@ -41,7 +41,7 @@ class EmptyForm(FlaskForm):
 
 class _UserFields(FlaskForm):
     display_name = StringField(_l("姓名"), validators=[
-        InputRequired(_l("请填写姓名。")), Length(max=60, message=_l("姓名最多 60 个字。"))])
+        InputRequired(_l("请填写姓名。")), Length(max=DISPLAY_NAME_MAX, message=_l("姓名最多 %(max)d 个字。"))])
     org_unit_id = SelectField(_l("所属单位"), coerce=int, validate_choice=False)
     roles = MultiCheckboxField(_l("角色"))
     is_head = BooleanField(_l("本单位负责人"))

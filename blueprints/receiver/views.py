@@ -3,7 +3,6 @@ confirmation with the complaint number."""
 import re
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from domain.money import parse_amount
 from domain.orgtree import tree
 from domain.text import small_int
 from domain.scoping import complaint_or_none, visible_complaints
+from domain.settings import company_tz
 from domain.severity import REASONS, Flags, major_reasons
 from models import db, utcnow
 from models.attachment import Attachment
@@ -29,10 +29,6 @@ TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
 def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
-
-
-def company_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["COMPANY_TZ"])
 
 
 def category_groups():

@@ -210,6 +210,11 @@ def test_create_user_rules(demo):
         accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
                              roles=["receiver"], password="weak")
     assert err.value.field == "password"
+    with pytest.raises(InvalidInput) as err:     # the CLI has no form to stop it (models.user: 60)
+        accounts.create_user(demo, admin, username="new.clerk", display_name="名" * 61, unit=store,
+                             roles=["receiver"], password="Strong2026pw")
+    assert (err.value.field, err.value.message, err.value.params) == ("display_name", "姓名最多 %(max)d 个字。",
+                                                                      {"max": 60})
     with pytest.raises(InvalidInput):
         accounts.create_user(demo, admin, username="<b>x</b>", display_name="x", unit=store,
                              roles=["receiver"], password="Strong2026pw")

@@ -58,7 +58,7 @@ def test_overlong_and_missing_fields_are_refused(login_as):
     resp = web.post("/admin/users/new", {**NEW_USER, "display_name": "名" * 10_000, "roles": [],
                                          "org_unit_id": unit_id("上海浦东店")})
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "最多 60 个字" in body
+    assert resp.status_code == 422 and "姓名最多 60 个字。" in body     # the form says what the domain says
     resp = web.post("/admin/users/new", {**NEW_USER, "roles": [], "org_unit_id": 0})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 422 and ("请选择所属单位" in body or "请至少选择一个角色" in body)
@@ -135,6 +135,8 @@ def test_units_add_rename_move(login_as):
     resp = web.post("/admin/units/add", {"add-name": "错班组", "add-kind": "team",
                                          "add-parent_id": unit_id("上海分公司")}, htmx=True)
     assert resp.status_code == 422 and "不能放在" in resp.get_data(as_text=True)
+    resp = web.post(f"/admin/units/{new}/rename", {"rename-name": "店" * 61}, htmx=True)
+    assert resp.status_code == 422 and "单位名称最多 60 个字。" in resp.get_data(as_text=True)
     assert web.post(f"/admin/units/{new}/rename", {"rename-name": "上海长宁旗舰店"}).status_code == 303
     assert web.post(f"/admin/units/{new}/move", {"move-parent_id": unit_id("南京分公司")}).status_code == 303
     db.session.expire_all()
