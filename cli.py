@@ -96,7 +96,7 @@ def create_user(username, display_name, roles, unit_name, company, head, locale,
     session = db.session
     try:
         if session.scalar(select(OrgUnit.id).limit(1)) is None:
-            add_unit(session, None, name=company, kind=UnitKind.COMPANY, parent=None)
+            add_unit(session, None, name=company, kind=UnitKind.COMPANY, parent=None, now=utcnow())
             session.flush()
         if unit_name:
             units = session.scalars(select(OrgUnit).where(OrgUnit.name == unit_name, OrgUnit.active.is_(True))).all()
@@ -108,7 +108,7 @@ def create_user(username, display_name, roles, unit_name, company, head, locale,
             unit = session.scalar(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMPANY))
         user = accounts.create_user(session, None, username=username, display_name=display_name, unit=unit,
                                     roles=roles, is_head=head, locale=locale, password=password,
-                                    must_change_password=False)
+                                    must_change_password=False, now=utcnow())
     except DomainError as err:
         session.rollback()
         raise click.ClickException(_explain(err)) from None

@@ -62,22 +62,25 @@ USERS = [
 ]
 
 
-def seed(session) -> str:
+def seed(session, now=None) -> str:
+    from models import utcnow
+    now = now or utcnow()
     units = {}
-    company = add_unit(session, None, name=COMPANY, kind=UnitKind.COMPANY, parent=None)
+    company = add_unit(session, None, name=COMPANY, kind=UnitKind.COMPANY, parent=None, now=now)
     for name in DEPARTMENTS:
-        units[name] = add_unit(session, None, name=name, kind=UnitKind.DEPARTMENT, parent=company)
+        units[name] = add_unit(session, None, name=name, kind=UnitKind.DEPARTMENT, parent=company, now=now)
     for branch, stores in BRANCHES.items():
-        units[branch] = b = add_unit(session, None, name=branch, kind=UnitKind.BRANCH, parent=company)
+        units[branch] = b = add_unit(session, None, name=branch, kind=UnitKind.BRANCH, parent=company, now=now)
         for store in stores:
-            units[f"{branch}/{store}"] = add_unit(session, None, name=store, kind=UnitKind.STORE, parent=b)
+            units[f"{branch}/{store}"] = add_unit(session, None, name=store, kind=UnitKind.STORE, parent=b, now=now)
     for factory, teams in FACTORIES.items():
-        units[factory] = f = add_unit(session, None, name=factory, kind=UnitKind.FACTORY, parent=company)
+        units[factory] = f = add_unit(session, None, name=factory, kind=UnitKind.FACTORY, parent=company, now=now)
         for team in teams:
-            units[f"{factory}/{team}"] = add_unit(session, None, name=team, kind=UnitKind.TEAM, parent=f)
+            units[f"{factory}/{team}"] = add_unit(session, None, name=team, kind=UnitKind.TEAM, parent=f, now=now)
     for username, name, unit, roles, head in USERS:
         accounts.create_user(session, None, username=username, display_name=name, unit=units[unit],
-                             roles=roles, is_head=head, password=DEMO_PASSWORD, must_change_password=False)
+                             roles=roles, is_head=head, password=DEMO_PASSWORD, must_change_password=False,
+                             now=now)
     return f"{len(units) + 1} 个单位，{len(USERS)} 个用户"
 
 

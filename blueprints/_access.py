@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from domain import audit
 from domain.roles import Role, home_role
-from models import db
+from models import db, utcnow
 
 HOME_ENDPOINTS = {
     Role.RECEIVER: "receiver.home",
@@ -58,7 +58,7 @@ def role_guard(*roles: str, also=None):
             return redirect(login)
         if not (current_user.roles & wanted or (also is not None and also(current_user))):
             audit.record(db.session, audit.PERMISSION_DENIED, actor_id=current_user.id,
-                         target=f"path:{request.path}"[:200], ip=client_ip())
+                         target=f"path:{request.path}"[:200], ip=client_ip(), now=utcnow())
             db.session.commit()
             abort(403)
         return None

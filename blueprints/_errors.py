@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from blueprints._access import client_ip
 from blueprints._render import is_htmx, toast
 from domain import audit
-from models import db
+from models import db, utcnow
 
 
 def error_page(status: int, title: str, message: str):
@@ -79,7 +79,8 @@ def register_errors(app) -> None:
 
     @app.errorhandler(429)
     def too_many(e):
-        audit.record(db.session, audit.RATE_LIMITED, target=f"path:{request.path}"[:200], ip=client_ip())
+        audit.record(db.session, audit.RATE_LIMITED, target=f"path:{request.path}"[:200], ip=client_ip(),
+                     now=utcnow())
         db.session.commit()
         return error_page(429, _("操作太频繁"), _("尝试次数太多，请稍等一分钟再试。"))
 

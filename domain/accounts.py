@@ -244,7 +244,8 @@ def _other_active_admins(session, user: User) -> int:
 
 def create_user(session, actor, *, username: str, display_name: str, unit: OrgUnit | None,
                 roles, is_head: bool = False, locale: str = "zh_CN", password: str,
-                enforce_policy: bool = True, must_change_password: bool = True, email: str | None = None) -> User:
+                enforce_policy: bool = True, must_change_password: bool = True, email: str | None = None,
+                now: datetime) -> User:
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise InvalidInput(N_("用户名须为 2–40 位小写字母、数字、点、下划线或连字符，以字母或数字开头。"),
@@ -265,7 +266,7 @@ def create_user(session, actor, *, username: str, display_name: str, unit: OrgUn
     user.set_roles(roles)
     session.add(user)
     session.flush()
-    audit.record(session, audit.USER_CREATED, actor_id=actor.id if actor else None,
+    audit.record(session, audit.USER_CREATED, now=now, actor_id=actor.id if actor else None,
                  target=f"user:{user.id}", roles=sorted(roles))
     return user
 
@@ -286,7 +287,7 @@ def check_email(email: str | None) -> str | None:
 
 
 def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit | None, roles,
-                is_head: bool, locale: str, email: str | None = None) -> None:
+                is_head: bool, locale: str, email: str | None = None, now: datetime) -> None:
     display_name = _display_name(display_name)
     if unit is None or unit.id != user.org_unit_id:
         _check_unit(unit)
@@ -310,11 +311,11 @@ def update_user(session, actor, user: User, *, display_name: str, unit: OrgUnit 
     user.is_head = is_head
     user.locale = locale
     user.email = email
-    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}",
+    audit.record(session, audit.USER_UPDATED, now=now, actor_id=actor.id, target=f"user:{user.id}",
                  changed=changed, roles=sorted(roles))
 
 
-def reset_password(session, actor, user: User, new_password: str) -> None:
+def reset_password(session, actor, user: User, new_password: str, *, now: datetime) -> None:
     """Admin sets a temporary password; the user must choose their own at next login.
     All the user's sessions end; a lock is lifted."""
     _check_password(new_password, user.username)
@@ -323,10 +324,10 @@ def reset_password(session, actor, user: User, new_password: str) -> None:
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(session, audit.PASSWORD_RESET, actor_id=actor.id, target=f"user:{user.id}")
+    audit.record(session, audit.PASSWORD_RESET, now=now, actor_id=actor.id, target=f"user:{user.id}")
 
 
-def set_active(session, actor, user: User, active: bool) -> None:
+def set_active(session, actor, user: User, active: bool, *, now: datetime) -> None:
     if user.active == active:
         return
     if not active:
@@ -338,11 +339,11 @@ def set_active(session, actor, user: User, active: bool) -> None:
     else:
         _check_unit(user.org_unit)
     user.active = active
-    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}",
+    audit.record(session, audit.USER_UPDATED, now=now, actor_id=actor.id, target=f"user:{user.id}",
                  changed=["active"], active=active)
 
 
-def unlock(session, actor, user: User) -> None:
+def unlock(session, actor, user: User, *, now: datetime) -> None:
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(session, audit.USER_UPDATED, actor_id=actor.id, target=f"user:{user.id}", changed=["unlock"])
+    audit.record(session, audit.USER_UPDATED, now=now, actor_id=actor.id, target=f"user:{user.id}", changed=["unlock"])

@@ -2,6 +2,8 @@
 deleted, only switched off (it stays on the complaints that have it)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from domain import audit
@@ -30,7 +32,7 @@ def _clean_name(session, name, parent_id, exclude_id=None) -> str:
     return name
 
 
-def add(session, actor, name: str, parent: Category | None = None) -> Category:
+def add(session, actor, name: str, parent: Category | None = None, *, now: datetime) -> Category:
     _check_admin(actor)
     if parent is not None and parent.parent_id is not None:
         raise InvalidInput(N_("类别只有两级：请选一个一级类别作为上级。"), field="parent_id")
@@ -40,21 +42,21 @@ def add(session, actor, name: str, parent: Category | None = None) -> Category:
     category = Category(name=name, parent=parent, sort=last + 1, active=True)
     session.add(category)
     session.flush()
-    audit.record(session, audit.CATEGORY_CHANGED, actor_id=actor.id if actor else None,
+    audit.record(session, audit.CATEGORY_CHANGED, now=now, actor_id=actor.id if actor else None,
                  target=f"category:{category.id}", action="add")
     return category
 
 
-def rename(session, actor, category: Category, name: str) -> None:
+def rename(session, actor, category: Category, name: str, *, now: datetime) -> None:
     _check_admin(actor)
     name = _clean_name(session, name, category.parent_id, exclude_id=category.id)
     if name != category.name:
         category.name = name
-        audit.record(session, audit.CATEGORY_CHANGED, actor_id=actor.id, target=f"category:{category.id}",
+        audit.record(session, audit.CATEGORY_CHANGED, now=now, actor_id=actor.id, target=f"category:{category.id}",
                      action="rename")
 
 
-def set_active(session, actor, category: Category, active: bool) -> None:
+def set_active(session, actor, category: Category, active: bool, *, now: datetime) -> None:
     """Switch a category off (no longer offered at intake) or on again; its sub-categories follow."""
     _check_admin(actor)
     if not active and category.parent_id is None:
@@ -66,7 +68,7 @@ def set_active(session, actor, category: Category, active: bool) -> None:
         raise InvalidInput(N_("请先启用上级类别“%(name)s”。"), name=category.parent.name)
     for c in [category, *(category.children if not active else [])]:
         c.active = active
-    audit.record(session, audit.CATEGORY_CHANGED, actor_id=actor.id, target=f"category:{category.id}",
+    audit.record(session, audit.CATEGORY_CHANGED, now=now, actor_id=actor.id, target=f"category:{category.id}",
                  action="activate" if active else "deactivate")
 
 

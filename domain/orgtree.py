@@ -3,6 +3,7 @@ cycles, deactivation, and deletion only of units nothing refers to."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -102,7 +103,7 @@ def _check_parent(kind: UnitKind, parent: OrgUnit | None):
         raise InvalidInput(N_("上级单位已停用。"), field="parent_id")
 
 
-def add_unit(session, actor, *, name: str, kind: str, parent: OrgUnit | None) -> OrgUnit:
+def add_unit(session, actor, *, name: str, kind: str, parent: OrgUnit | None, now: datetime) -> OrgUnit:
     kind = UnitKind(kind)
     name = _clean_name(name)
     _check_parent(kind, parent)
@@ -113,21 +114,21 @@ def add_unit(session, actor, *, name: str, kind: str, parent: OrgUnit | None) ->
     unit = OrgUnit(name=name, kind=kind.value, parent=parent, active=True)
     session.add(unit)
     session.flush()
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id if actor else None,
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id if actor else None,
                  target=f"unit:{unit.id}", action="add")
     return unit
 
 
-def rename_unit(session, actor, unit: OrgUnit, name: str) -> None:
+def rename_unit(session, actor, unit: OrgUnit, name: str, *, now: datetime) -> None:
     name = _clean_name(name)
     if name == unit.name:
         return
     _check_sibling_name(session, name, unit.parent_id, exclude_id=unit.id)
     unit.name = name
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}", action="rename")
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id, target=f"unit:{unit.id}", action="rename")
 
 
-def move_unit(session, actor, unit: OrgUnit, new_parent: OrgUnit | None) -> None:
+def move_unit(session, actor, unit: OrgUnit, new_parent: OrgUnit | None, *, now: datetime) -> None:
     if new_parent is not None and new_parent.id in subtree_ids(session, unit.id):
         raise InvalidInput(N_("不能把单位移到它自己或它的下级单位下面。"), field="parent_id")
     _check_parent(UnitKind(unit.kind), new_parent)
@@ -135,11 +136,11 @@ def move_unit(session, actor, unit: OrgUnit, new_parent: OrgUnit | None) -> None
         return
     _check_sibling_name(session, unit.name, new_parent.id if new_parent else None, exclude_id=unit.id)
     unit.parent = new_parent
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}",
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id, target=f"unit:{unit.id}",
                  action="move", parent_id=new_parent.id if new_parent else None)
 
 
-def deactivate_unit(session, actor, unit: OrgUnit) -> None:
+def deactivate_unit(session, actor, unit: OrgUnit, *, now: datetime) -> None:
     if not unit.active:
         return
     if unit.kind == UnitKind.COMPANY:
@@ -153,17 +154,17 @@ def deactivate_unit(session, actor, unit: OrgUnit) -> None:
     if children:
         raise InvalidInput(N_("该单位还有 %(n)d 个启用的下级单位，请先停用或移走它们。"), n=children)
     unit.active = False
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}", action="deactivate")
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id, target=f"unit:{unit.id}", action="deactivate")
 
 
-def reactivate_unit(session, actor, unit: OrgUnit) -> None:
+def reactivate_unit(session, actor, unit: OrgUnit, *, now: datetime) -> None:
     if unit.active:
         return
     if unit.parent is not None and not unit.parent.active:
         raise InvalidInput(N_("上级单位已停用，请先启用上级单位。"))
     _check_sibling_name(session, unit.name, unit.parent_id, exclude_id=unit.id)
     unit.active = True
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}", action="reactivate")
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id, target=f"unit:{unit.id}", action="reactivate")
 
 
 def references(session, unit: OrgUnit) -> int:
@@ -178,14 +179,14 @@ def references(session, unit: OrgUnit) -> int:
     return total
 
 
-def delete_unit(session, actor, unit: OrgUnit) -> None:
+def delete_unit(session, actor, unit: OrgUnit, *, now: datetime) -> None:
     """Hard delete, only for a unit nothing refers to (a mistake just made). Otherwise: deactivate."""
     if unit.kind == UnitKind.COMPANY:
         raise InvalidInput(N_("公司不能删除。"))
     n = references(session, unit)
     if n:
         raise InvalidInput(N_("该单位仍被 %(n)d 条记录（用户、下级单位等）引用，不能删除；可以停用。"), n=n)
-    audit.record(session, audit.UNIT_CHANGED, actor_id=actor.id, target=f"unit:{unit.id}",
+    audit.record(session, audit.UNIT_CHANGED, now=now, actor_id=actor.id, target=f"unit:{unit.id}",
                  action="delete", name=unit.name)
     session.delete(unit)
 

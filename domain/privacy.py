@@ -6,6 +6,8 @@ Handlers of the department the complaint is assigned to see it; other handlers s
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain import audit
 from domain.roles import Role
 from domain.scoping import covers_unit, sees_everything
@@ -77,17 +79,17 @@ def shown(complaint, revealed: bool) -> dict[str, str | None]:
     return masked(complaint)
 
 
-def record_phone_search(session, user, ip: str | None = None, **found) -> None:
+def record_phone_search(session, user, ip: str | None = None, *, now: datetime, **found) -> None:
     """A register search by phone from someone who does not see every phone in full (all but
     quality and managers): logged like a reveal — who searched and what matched (`found`:
     complaint ids or a count), never the number."""
     if sees_everything(user):
         return
-    audit.record(session, audit.PHONE_SEARCHED, actor_id=user.id, target="complaints:search", ip=ip, **found)
+    audit.record(session, audit.PHONE_SEARCHED, now=now, actor_id=user.id, target="complaints:search", ip=ip, **found)
 
 
-def reveal(session, user, complaint, ip: str | None = None) -> dict[str, str | None]:
+def reveal(session, user, complaint, ip: str | None = None, *, now: datetime) -> dict[str, str | None]:
     """The unmasked values, with an audit event that says who saw whose data (not the data)."""
-    audit.record(session, audit.PII_REVEALED, actor_id=user.id, target=f"complaint:{complaint.id}", ip=ip,
+    audit.record(session, audit.PII_REVEALED, now=now, actor_id=user.id, target=f"complaint:{complaint.id}", ip=ip,
                  fields=[name for name in PERSONAL_FIELDS if getattr(complaint, name)])
     return shown(complaint, True)

@@ -13,7 +13,7 @@ from blueprints.admin.forms import EmptyForm, UnitAddForm, UnitMoveForm, UnitRen
 from domain import orgtree
 from domain.errors import DomainError
 from domain.orgtree import KIND_LABELS, UnitKind
-from models import db
+from models import db, utcnow
 from models.org import OrgUnit
 from models.user import User
 
@@ -54,7 +54,7 @@ def add_unit():
         parent = get_or_none(OrgUnit, form.parent_id.data)
         try:
             unit = orgtree.add_unit(db.session, current_user, name=form.name.data, kind=form.kind.data,
-                                    parent=parent)
+                                    parent=parent, now=utcnow())
         except (DomainError, ValueError) as err:
             db.session.rollback()
             if isinstance(err, DomainError):
@@ -109,8 +109,8 @@ def _unit_change(unit, form, change, done_message):
 def rename_unit(unit_id):
     unit = get_or_404(OrgUnit, unit_id)
     form = UnitRenameForm(prefix="rename")
-    done = _unit_change(unit, form, lambda: orgtree.rename_unit(db.session, current_user, unit, form.name.data),
-                        _("已改名。"))
+    done = _unit_change(unit, form, lambda: orgtree.rename_unit(
+        db.session, current_user, unit, form.name.data, now=utcnow()), _("已改名。"))
     return done or _unit_page(unit, 422, rename=form, fragment="admin/_unit_rename.html")
 
 
@@ -121,7 +121,7 @@ def move_unit(unit_id):
 
     def change():
         parent = get_or_none(OrgUnit, form.parent_id.data)
-        orgtree.move_unit(db.session, current_user, unit, parent)
+        orgtree.move_unit(db.session, current_user, unit, parent, now=utcnow())
     done = _unit_change(unit, form, change, _("已移动。"))
     return done or _unit_page(unit, 422, move=form, fragment="admin/_unit_move.html")
 
@@ -133,12 +133,12 @@ def unit_status(unit_id, action):
     if form.validate_on_submit():
         try:
             if action == "deactivate":
-                orgtree.deactivate_unit(db.session, current_user, unit)
+                orgtree.deactivate_unit(db.session, current_user, unit, now=utcnow())
             elif action == "reactivate":
-                orgtree.reactivate_unit(db.session, current_user, unit)
+                orgtree.reactivate_unit(db.session, current_user, unit, now=utcnow())
             else:
                 name = unit.name
-                orgtree.delete_unit(db.session, current_user, unit)
+                orgtree.delete_unit(db.session, current_user, unit, now=utcnow())
                 db.session.commit()
                 return see_other(url_for("admin.units"), _("已删除单位“%(name)s”。", name=name))
         except DomainError as err:

@@ -70,7 +70,7 @@ def add_category():
         try:
             if form.parent_id.data and parent is None:
                 raise InvalidInput(N_("请从列表中选择上级类别。"), field="parent_id")
-            categories.add(db.session, current_user, form.name.data, parent)
+            categories.add(db.session, current_user, form.name.data, parent, now=utcnow())
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -90,9 +90,9 @@ def change_category(category_id, action):
         return _categories_page(422, error=_("请填写类别名称。"), error_id=category.id)
     try:
         if action == "rename":
-            categories.rename(db.session, current_user, category, form.name.data)
+            categories.rename(db.session, current_user, category, form.name.data, now=utcnow())
         else:
-            categories.set_active(db.session, current_user, category, action == "reactivate")
+            categories.set_active(db.session, current_user, category, action == "reactivate", now=utcnow())
     except DomainError as err:
         db.session.rollback()
         return _categories_page(422, error=_(err.message, **err.params), error_id=category.id)

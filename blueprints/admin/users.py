@@ -65,7 +65,7 @@ def new_user():
                 db.session, current_user, username=form.username.data, display_name=form.display_name.data,
                 unit=get_or_none(OrgUnit, form.org_unit_id.data),
                 roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
-                password=form.password.data, email=form.email.data)
+                password=form.password.data, email=form.email.data, now=utcnow())
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -102,7 +102,7 @@ def edit_user(user_id):
                 db.session, current_user, user, display_name=form.display_name.data,
                 unit=get_or_none(OrgUnit, form.org_unit_id.data),
                 roles=form.roles.data or [], is_head=form.is_head.data, locale=form.locale.data,
-                email=form.email.data)
+                email=form.email.data, now=utcnow())
         except DomainError as err:
             db.session.rollback()
             apply_domain_error(form, err)
@@ -118,7 +118,7 @@ def reset_password(user_id):
     form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session, current_user, user, form.new_password.data)
+            accounts.reset_password(db.session, current_user, user, form.new_password.data, now=utcnow())
         except DomainError as err:
             db.session.rollback()
             err.field = "new_password" if err.field == "password" else err.field
@@ -137,9 +137,9 @@ def user_status(user_id, action):
     if form.validate_on_submit():
         try:
             if action == "unlock":
-                accounts.unlock(db.session, current_user, user)
+                accounts.unlock(db.session, current_user, user, now=utcnow())
             else:
-                accounts.set_active(db.session, current_user, user, action == "reactivate")
+                accounts.set_active(db.session, current_user, user, action == "reactivate", now=utcnow())
         except DomainError as err:
             db.session.rollback()
             return _user_page(user, 422, fragment="admin/_user_status.html",

@@ -64,8 +64,9 @@ def logout():
     if current_user.is_authenticated:
         # Ends this login on the server: its session and remember-me cookies stop working
         # even where a copy was kept (a shared tablet); the user's other devices stay logged in.
-        accounts.end_session(db.session, current_user, now=utcnow())
-        audit.record(db.session, audit.LOGOUT, actor_id=current_user.id, ip=client_ip())
+        now = utcnow()
+        accounts.end_session(db.session, current_user, now=now)
+        audit.record(db.session, audit.LOGOUT, actor_id=current_user.id, ip=client_ip(), now=now)
         db.session.commit()
         logout_user()
     return see_other(url_for("auth.login"), _("您已退出登录。"))

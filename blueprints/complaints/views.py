@@ -108,7 +108,7 @@ def _log_phone_search(f, **found):
     """Issue 13: a search by phone is logged like a reveal (the list and the count each answer
     whether a number is on record, so each is written)."""
     if registry.is_phone_search(f.q):
-        privacy.record_phone_search(db.session, current_user, ip=client_ip(), **found)
+        privacy.record_phone_search(db.session, current_user, ip=client_ip(), now=utcnow(), **found)
         db.session.commit()
 
 
@@ -163,7 +163,7 @@ def record(complaint_id):
 @bp.route("/<id:complaint_id>/reveal", methods=["POST"])
 def reveal(complaint_id):
     complaint = complaint_or_404(complaint_id)
-    privacy.reveal(db.session, current_user, complaint, ip=client_ip())
+    privacy.reveal(db.session, current_user, complaint, ip=client_ip(), now=utcnow())
     db.session.commit()
     return render("complaints/record.html", "complaints/_customer.html",
                   **_record_context(complaint, revealed=True))

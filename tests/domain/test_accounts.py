@@ -150,7 +150,7 @@ def test_session_version_ends_old_sessions(demo):
     cookie = log_in(demo, u)
     assert load(demo, cookie) is u
     admin = user(demo, "admin")
-    accounts.reset_password(demo, admin, u, "Temp2026pass")
+    accounts.reset_password(demo, admin, u, "Temp2026pass", now=utcnow())
     assert load(demo, cookie) is None
     assert load(demo, u.get_id()) is u  # the same login with the new version (change_password)
     assert u.must_change_password
@@ -200,27 +200,27 @@ def test_create_user_rules(demo):
     store = demo.scalar(select(OrgUnit).where(OrgUnit.name == "上海浦东店"))
     with pytest.raises(InvalidInput) as err:
         accounts.create_user(demo, admin, username="Receiver", display_name="重名", unit=store,
-                             roles=["receiver"], password="Strong2026pw")
+                             roles=["receiver"], password="Strong2026pw", now=utcnow())
     assert err.value.field == "username"
     with pytest.raises(InvalidInput) as err:
         accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
-                             roles=[], password="Strong2026pw")
+                             roles=[], password="Strong2026pw", now=utcnow())
     assert err.value.field == "roles"
     with pytest.raises(InvalidInput) as err:
         accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
-                             roles=["receiver"], password="weak")
+                             roles=["receiver"], password="weak", now=utcnow())
     assert err.value.field == "password"
     with pytest.raises(InvalidInput) as err:     # the CLI has no form to stop it (models.user: 60)
         accounts.create_user(demo, admin, username="new.clerk", display_name="名" * 61, unit=store,
-                             roles=["receiver"], password="Strong2026pw")
+                             roles=["receiver"], password="Strong2026pw", now=utcnow())
     assert (err.value.field, err.value.message, err.value.params) == ("display_name", "姓名最多 %(max)d 个字。",
                                                                       {"max": 60})
     with pytest.raises(InvalidInput):
         accounts.create_user(demo, admin, username="<b>x</b>", display_name="x", unit=store,
-                             roles=["receiver"], password="Strong2026pw")
+                             roles=["receiver"], password="Strong2026pw", now=utcnow())
     before = demo.scalar(select(func.count()).select_from(User))
     u = accounts.create_user(demo, admin, username="new.clerk", display_name="新店员", unit=store,
-                             roles=["receiver", "handler"], password="Strong2026pw")
+                             roles=["receiver", "handler"], password="Strong2026pw", now=utcnow())
     assert u.roles == {"receiver", "handler"} and u.must_change_password
     assert demo.scalar(select(func.count()).select_from(User)) == before + 1
 
@@ -228,15 +228,15 @@ def test_create_user_rules(demo):
 def test_last_admin_cannot_be_removed_or_deactivated(demo):
     admin = user(demo, "admin")
     with pytest.raises(NotAllowed):
-        accounts.set_active(demo, admin, admin, False)
+        accounts.set_active(demo, admin, admin, False, now=utcnow())
     with pytest.raises(NotAllowed):
         accounts.update_user(demo, admin, admin, display_name=admin.display_name, unit=admin.org_unit,
-                             roles=["handler"], is_head=False, locale="zh_CN")
+                             roles=["handler"], is_head=False, locale="zh_CN", now=utcnow())
     assert "admin" in admin.roles
 
 
 def test_deactivation_bumps_session_version(demo):
     admin, clerk = user(demo, "admin"), user(demo, "pd_clerk")
     cookie = log_in(demo, clerk)
-    accounts.set_active(demo, admin, clerk, False)
+    accounts.set_active(demo, admin, clerk, False, now=utcnow())
     assert load(demo, cookie) is None

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from domain import orgtree
 from domain.errors import InvalidInput
 from domain.orgtree import UnitKind
+from models import utcnow
 from models.org import OrgUnit
 from models.user import User
 
@@ -44,26 +45,26 @@ def test_subtree_follows_every_level(demo):
 ])
 def test_kinds_sit_only_under_allowed_parents(demo, admin, kind, parent, ok):
     if ok:
-        new = orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent))
+        new = orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent), now=utcnow())
         assert new.id and new.parent.name == parent
     else:
         with pytest.raises(InvalidInput) as err:
-            orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent))
+            orgtree.add_unit(demo, admin, name="新单位", kind=kind, parent=unit(demo, parent), now=utcnow())
         assert err.value.field == "parent_id"
 
 
 def test_second_company_and_blank_or_long_names_are_refused(demo, admin):
     with pytest.raises(InvalidInput):
-        orgtree.add_unit(demo, admin, name="另一家公司", kind=UnitKind.COMPANY, parent=None)
+        orgtree.add_unit(demo, admin, name="另一家公司", kind=UnitKind.COMPANY, parent=None, now=utcnow())
     with pytest.raises(InvalidInput):
-        orgtree.add_unit(demo, admin, name="   ", kind="store", parent=unit(demo, "上海分公司"))
+        orgtree.add_unit(demo, admin, name="   ", kind="store", parent=unit(demo, "上海分公司"), now=utcnow())
     with pytest.raises(InvalidInput):
-        orgtree.add_unit(demo, admin, name="店" * 61, kind="store", parent=unit(demo, "上海分公司"))
+        orgtree.add_unit(demo, admin, name="店" * 61, kind="store", parent=unit(demo, "上海分公司"), now=utcnow())
 
 
 def test_sibling_names_are_unique_but_cousins_may_share(demo, admin):
     with pytest.raises(InvalidInput):
-        orgtree.add_unit(demo, admin, name="上海徐汇店", kind="store", parent=unit(demo, "上海分公司"))
+        orgtree.add_unit(demo, admin, name="上海徐汇店", kind="store", parent=unit(demo, "上海分公司"), now=utcnow())
     # 原料班 exists under both factories: fine, they are different parents.
     assert len(demo.scalars(select(OrgUnit).where(OrgUnit.name == "原料班")).all()) == 2
 
@@ -71,44 +72,44 @@ def test_sibling_names_are_unique_but_cousins_may_share(demo, admin):
 def test_move_refuses_cycles_and_wrong_parents(demo, admin):
     sh = unit(demo, "上海分公司")
     with pytest.raises(InvalidInput):
-        orgtree.move_unit(demo, admin, sh, sh)
+        orgtree.move_unit(demo, admin, sh, sh, now=utcnow())
     store = unit(demo, "上海徐汇店")
     with pytest.raises(InvalidInput):
-        orgtree.move_unit(demo, admin, store, unit(demo, "嘉兴食品厂"))
-    orgtree.move_unit(demo, admin, store, unit(demo, "杭州分公司"))
+        orgtree.move_unit(demo, admin, store, unit(demo, "嘉兴食品厂"), now=utcnow())
+    orgtree.move_unit(demo, admin, store, unit(demo, "杭州分公司"), now=utcnow())
     assert store.parent.name == "杭州分公司"
     # A department may nest in a department; moving one under its own child is a cycle.
     parent_dept = unit(demo, "品管部")
-    child = orgtree.add_unit(demo, admin, name="检验科", kind="department", parent=parent_dept)
+    child = orgtree.add_unit(demo, admin, name="检验科", kind="department", parent=parent_dept, now=utcnow())
     with pytest.raises(InvalidInput):
-        orgtree.move_unit(demo, admin, parent_dept, child)
+        orgtree.move_unit(demo, admin, parent_dept, child, now=utcnow())
 
 
 def test_deactivate_refuses_units_with_people_or_active_children(demo, admin):
     with pytest.raises(InvalidInput) as err:
-        orgtree.deactivate_unit(demo, admin, unit(demo, "上海徐汇店"))
+        orgtree.deactivate_unit(demo, admin, unit(demo, "上海徐汇店"), now=utcnow())
     assert err.value.params["n"] == 2  # 陈晓 and 杨帆
     with pytest.raises(InvalidInput):
-        orgtree.deactivate_unit(demo, admin, unit(demo, "嘉兴食品厂"))
+        orgtree.deactivate_unit(demo, admin, unit(demo, "嘉兴食品厂"), now=utcnow())
     empty = unit(demo, "研发部")
     for user in demo.scalars(select(User).where(User.org_unit_id == empty.id)):
         user.active = False
-    orgtree.deactivate_unit(demo, admin, empty)
+    orgtree.deactivate_unit(demo, admin, empty, now=utcnow())
     assert empty.active is False
     with pytest.raises(InvalidInput):
-        orgtree.add_unit(demo, admin, name="研发一组", kind="department", parent=empty)
+        orgtree.add_unit(demo, admin, name="研发一组", kind="department", parent=empty, now=utcnow())
 
 
 def test_delete_only_what_nothing_refers_to(demo, admin):
     store = unit(demo, "上海徐汇店")
     assert orgtree.references(demo, store) == 2
     with pytest.raises(InvalidInput):
-        orgtree.delete_unit(demo, admin, store)
+        orgtree.delete_unit(demo, admin, store, now=utcnow())
     assert unit(demo, "上海徐汇店") is not None
     with pytest.raises(InvalidInput):  # has teams under it
-        orgtree.delete_unit(demo, admin, unit(demo, "昆山食品厂"))
-    mistake = orgtree.add_unit(demo, admin, name="建错的店", kind="store", parent=unit(demo, "南京分公司"))
+        orgtree.delete_unit(demo, admin, unit(demo, "昆山食品厂"), now=utcnow())
+    mistake = orgtree.add_unit(demo, admin, name="建错的店", kind="store", parent=unit(demo, "南京分公司"), now=utcnow())
     demo.flush()
-    orgtree.delete_unit(demo, admin, mistake)
+    orgtree.delete_unit(demo, admin, mistake, now=utcnow())
     demo.flush()
     assert unit(demo, "建错的店") is None

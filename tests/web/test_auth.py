@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import audit
-from models import db
+from models import db, utcnow
 from models.audit import AuditEvent
 from models.user import User
 from tests.conftest import CSRF_RE, Web
@@ -229,7 +229,7 @@ def test_temporary_password_must_be_changed_first(demo, web):
     from domain import accounts
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     clerk = db.session.scalar(select(User).where(User.username == "ja_clerk"))
-    accounts.reset_password(db.session, admin, clerk, "Temp2026pass")
+    accounts.reset_password(db.session, admin, clerk, "Temp2026pass", now=utcnow())
     db.session.commit()
     resp = web.login("ja_clerk", "Temp2026pass")
     assert resp.headers["Location"] == "/account/password"

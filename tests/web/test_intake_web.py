@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from models import db
+from models import db, utcnow
 from models.attachment import Attachment
 from models.audit import AuditEvent
 from models.complaint import Category, Complaint
@@ -251,7 +251,7 @@ def test_personal_data_is_masked_for_a_handler_and_the_reveal_is_logged(login_as
     from models.user import User
     cs = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "客服中心"))
     accounts.create_user(db.session, None, username="cs_handler", display_name="客服处理", unit=cs,
-                         roles=["handler"], password="demo12345", must_change_password=False)
+                         roles=["handler"], password="demo12345", must_change_password=False, now=utcnow())
     web = login_as("cs1")                  # a receiver of 客服中心
     submit(web, form(web, channel="phone", customer_email="wang@example.com", more="1", customer_address="上海市徐汇区漕溪北路 88 号"))
     complaint = db.session.scalar(select(Complaint))
