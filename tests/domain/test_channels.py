@@ -3,6 +3,7 @@ server: what they received, retries with backoff, permanent failures listed for 
 import base64
 import hashlib
 import hmac
+import time
 import urllib.parse
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from domain import channels, reminders
 from domain.errors import InvalidInput
 from models import db
+from models.complaint import Complaint
 from models.org import OrgUnit
 from models.sla import Outbox
 from tests.domain.test_workflow import NOW, new_complaint, user
@@ -181,3 +183,162 @@ def test_robot_and_smtp_settings_are_checked(demo):
     assert channels.smtp_config(db.session).password == "secret-1"
     from models.audit import AuditEvent
     assert all("secret-1" not in str(e.detail) for e in db.session.scalars(select(AuditEvent)))
+
+
+# --- delivery of a backlog (issue 13): channels take turns, oldest first, one connection per batch ---
+
+ROBOT_UNITS = {"wecom": "上海徐汇店", "dingtalk": "生产部", "feishu": "品管部"}
+
+
+def backlog(at, emails=0, prefix="b", **robots):
+    """Messages due at `at` copying a notice about one complaint: the e-mails first, then each robot
+    kind's (ids in that order, like a sweep's inserts). Returns their ids."""
+    from sqlalchemy import insert
+    c = db.session.scalar(select(Complaint).limit(1))
+    quality = user("quality")
+    quality.email = quality.email or "li.jing@example.com"
+    rows = [dict(channel="email", dedupe_key=f"{prefix}:e{i}", kind="notice", user_id=quality.id, complaint_id=c.id)
+            for i in range(emails)]
+    for kind, n in robots.items():
+        unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == ROBOT_UNITS[kind]))
+        rows += [dict(channel=kind, dedupe_key=f"{prefix}:{kind}{i}", kind="notice", unit_id=unit_id,
+                      complaint_id=c.id) for i in range(n)]
+    for row in rows:
+        row.update(status="pending", attempts=0, next_attempt_at=at, created_at=at)
+    db.session.execute(insert(Outbox), rows)
+    db.session.commit()
+    return list(db.session.scalars(select(Outbox.id).where(Outbox.dedupe_key.like(f"{prefix}:%")).order_by(Outbox.id)))
+
+
+@pytest.fixture
+def outbox_ready(demo, smtp_sink, webhook_server):
+    """SMTP to the sink, a robot of each kind to the local HTTP server, one complaint, an empty outbox."""
+    from sqlalchemy import delete
+    smtp_on(smtp_sink.port)
+    for kind, unit_name in ROBOT_UNITS.items():
+        robot_on(unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
+    new_complaint()
+    db.session.execute(delete(Outbox))
+    db.session.commit()
+
+
+class _Timed(list):
+    """The robots' server's request list, each request stamped with its arrival time `at`."""
+
+    def append(self, request):
+        request["at"] = time.monotonic()
+        super().append(request)
+
+
+@pytest.fixture
+def arrivals(smtp_sink, webhook_server):
+    """When each e-mail arrived and over which connection (`smtp_sink.arrivals`: (time, client
+    address)), and when each robot message did (`at` in `webhook_server.requests`)."""
+    smtp_sink.arrivals = []
+    receive = smtp_sink.handle_DATA
+
+    async def handle_DATA(server, session, envelope):     # aiosmtpd looks the hook up per connection
+        smtp_sink.arrivals.append((time.monotonic(), session.peer))
+        return await receive(server, session, envelope)
+
+    smtp_sink.handle_DATA = handle_DATA
+    webhook_server.requests = _Timed()
+    return smtp_sink, webhook_server
+
+
+def outbox_id(mail):
+    return int(mail["Message-ID"].split("kesu-outbox-")[1].split("@")[0])
+
+
+def test_robots_take_turns_with_a_wall_of_e_mails_due_at_the_same_moment(outbox_ready, arrivals, smtp_sink,
+                                                                        webhook_server):
+    backlog(channels.utcnow() - timedelta(minutes=1), emails=300, wecom=20, dingtalk=20, feishu=20)
+    assert channels.drain(db.session) == {"sent": 360, "retry": 0, "failed": 0, "done": True, "down": []}
+    mails = sorted(at for at, _peer in smtp_sink.arrivals)
+    robots = sorted(r["at"] for r in webhook_server.requests)
+    assert len(mails) == 300 and len(robots) == 60
+    # each robot kind's first message waited for one batch of e-mails, not for all 300; all robots were out
+    # before the last e-mail
+    for kind in ROBOT_UNITS:
+        first = min(r["at"] for r in webhook_server.requests if urllib.parse.urlsplit(r["path"]).path == f"/{kind}")
+        assert sum(at < first for at in mails) == channels.BATCH
+    assert robots[-1] < mails[-1]
+    # within e-mail, oldest first; one SMTP connection per batch of 50, not one per e-mail
+    assert [outbox_id(m) for _to, m in smtp_sink.messages] == sorted(outbox_id(m) for _to, m in smtp_sink.messages)
+    assert len({peer for _at, peer in smtp_sink.arrivals}) == 300 // channels.BATCH
+
+
+def test_a_message_whose_claim_ran_out_goes_before_newer_ones(outbox_ready, smtp_sink):
+    first = backlog(NOW, emails=3, prefix="old")
+    # a delivery job claims them and is killed before sending: they stay claimed for CLAIM_SECONDS
+    assert channels.claim_next(db.session, "email", NOW, limit=3) == first
+    newer = backlog(NOW + timedelta(minutes=1), emails=4, prefix="new")
+    assert channels.drain(db.session, now=NOW + timedelta(minutes=2))["sent"] == 4     # only the newer ones
+    later = backlog(NOW + timedelta(minutes=3), emails=4, prefix="later")
+    expired = NOW + timedelta(seconds=channels.CLAIM_SECONDS + 1)
+    assert channels.drain(db.session, now=expired, batch=2)["sent"] == 7
+    sent = [outbox_id(m) for _to, m in smtp_sink.messages]
+    assert sent == newer + first + later      # the released ones first, in their order
+    db.session.expire_all()
+    assert [db.session.get(Outbox, i).attempts for i in first] == [2, 2, 2]
+
+
+def test_messages_given_back_untried_keep_their_place_and_their_attempts(outbox_ready):
+    ids = backlog(NOW, emails=6)
+    taken = channels.claim_next(db.session, "email", NOW, limit=4)
+    assert taken == ids[:4]
+    channels.release(db.session, taken[1:], NOW)      # a drain out of time gives back the rest of its batch
+    db.session.expire_all()
+    assert [db.session.get(Outbox, i).attempts for i in ids] == [1, 0, 0, 0, 0, 0]
+    assert channels.claim_next(db.session, "email", NOW, limit=2) == ids[1:3]
+
+
+def test_workers_claiming_side_by_side_each_get_a_message_once(outbox_ready):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+    ids = backlog(NOW, emails=400)
+    engine = db.engine
+
+    def worker(_):
+        got = []
+        with Session(engine) as session:
+            while taken := channels.claim_next(session, "email", NOW, limit=25):
+                got += taken
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        claimed = [i for got in pool.map(worker, range(4)) for i in got]
+    assert sorted(claimed) == ids       # each exactly once
+    assert channels.claim(db.session, ids, NOW) == []       # nothing left to take
+
+
+@pytest.fixture
+def silent_smtp():
+    """A port that accepts connections and never says a word (a server hung or behind a dead link)."""
+    import socket
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_an_unreachable_mail_server_costs_one_timeout_and_robots_still_go_out(outbox_ready, webhook_server,
+                                                                             silent_smtp, monkeypatch):
+    monkeypatch.setattr(channels, "TIMEOUT", 1)     # one e-mail at a time, the old way: 120 s
+    smtp_on(silent_smtp)
+    db.session.commit()
+    ids = backlog(NOW, emails=120, wecom=10)
+    start = time.monotonic()
+    result = channels.drain(db.session, now=NOW)
+    assert time.monotonic() - start < 5
+    assert result == {"sent": 10, "retry": channels.BATCH, "failed": 0, "done": True, "down": ["email"]}
+    assert len(webhook_server.requests) == 10
+    db.session.expire_all()
+    mails = [db.session.get(Outbox, i) for i in ids[:120]]
+    tried, untouched = mails[:channels.BATCH], mails[channels.BATCH:]
+    # the batch goes back for a retry in a minute with the server's error; the rest waits untouched
+    assert all(r.status == "pending" and r.attempts == 1 and r.next_attempt_at == NOW + timedelta(minutes=1)
+               and "timed out" in r.last_error for r in tried)
+    assert all(r.attempts == 0 and r.next_attempt_at == NOW and r.last_error is None for r in untouched)

@@ -21,6 +21,7 @@ from models.complaint import Category, Notification
 from models.sla import Outbox, SlaClock
 from models.user import User
 from tests.conftest import UPLOAD_DIR, Web, free_port
+from tests.domain.test_channels import arrivals  # noqa: F401 — a fixture
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUE_NOW = timedelta(hours=25)      # registered 25 h ago: the 24 h dispatch clock is due, not escalated
@@ -199,3 +200,75 @@ def test_with_redis_down_intake_and_workflow_work_and_reminders_catch_up(make_ap
         assert sorted(names) == ["prod_head", "receiver"]
         assert sorted(db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
                                          .where(Notification.dedupe_key.like(f"r{k.id}:escalate:%")))) == ["manager", "vp"]
+
+
+# --- a backlog (issue 13): one drain per sweep, handed over when its time is up ---
+
+@pytest.fixture
+def outbox_ready(demo, smtp_sink, webhook_server):
+    """SMTP to the sink, a robot of each kind to the local HTTP server, a complaint with nothing due."""
+    from sqlalchemy import delete
+
+    from tests.domain.test_channels import ROBOT_UNITS, robot_on, smtp_on
+    smtp_on(smtp_sink.port)
+    for kind, unit_name in ROBOT_UNITS.items():
+        robot_on(unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
+    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
+                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
+                             severity="general")
+    intake.register(db.session, user("receiver"), data, now=utcnow(), tz=TZ)
+    db.session.execute(delete(Outbox))
+    db.session.commit()
+
+
+def statuses():
+    db.session.expire_all()
+    return dict(db.session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all())
+
+
+def test_more_than_a_thousand_due_messages_go_out_in_one_sweeps_drain(outbox_ready, arrivals, redis_url, smtp_sink,
+                                                                     webhook_server):
+    from tests.domain.test_channels import backlog
+    backlog(utcnow() - timedelta(minutes=1), emails=1200, wecom=100, dingtalk=100, feishu=100)
+    result = run_sweep(redis_url)
+    assert result["delivery_jobs"] == 1
+    assert statuses() == {"sent": 1500}
+    assert len(smtp_sink.messages) == 1200 and len(webhook_server.requests) == 300     # each once
+    assert len({peer for _at, peer in smtp_sink.arrivals}) == 1200 // channels.BATCH     # one per batch
+    conn = Redis.from_url(redis_url)
+    assert not conn.exists("kesu:outbox:drain")      # finished: the next sweep may start one
+    conn.close()
+
+
+def test_a_drain_out_of_time_hands_over_and_sweeps_meanwhile_add_none(outbox_ready, redis_url, smtp_sink,
+                                                                      monkeypatch):
+    import jobs.reminders
+    from rq.registry import FinishedJobRegistry
+
+    from tests.domain.test_channels import backlog
+    monkeypatch.setattr(jobs.reminders, "DRAIN_SECONDS", 0.05)
+    backlog(utcnow() - timedelta(minutes=1), emails=300)
+    conn = Redis.from_url(redis_url)
+    queue = Queue("default", connection=conn)
+    first, second = queue.enqueue("jobs.reminders.sweep"), queue.enqueue("jobs.reminders.sweep")
+    SimpleWorker([queue], connection=conn).work(burst=True)
+    assert first.return_value()["delivery_jobs"] == 1 and second.return_value()["delivery_jobs"] == 0
+    drains = [Job.fetch(i, connection=conn) for i in FinishedJobRegistry(queue=queue).get_job_ids()]
+    drains = [j for j in drains if j.func_name == "jobs.reminders.drain"]
+    assert len(drains) > 1 and sum(j.return_value()["sent"] for j in drains) == 300
+    assert statuses() == {"sent": 300} and len(smtp_sink.messages) == 300
+    assert not conn.exists("kesu:outbox:drain")
+    conn.close()
+
+
+def test_a_killed_drain_is_replaced_by_a_sweep_once_its_mark_expires(outbox_ready, redis_url, smtp_sink):
+    from jobs.reminders import DRAIN_KEY, DRAIN_TTL
+    from tests.domain.test_channels import backlog
+    backlog(utcnow() - timedelta(minutes=1), emails=10)
+    conn = Redis.from_url(redis_url)
+    conn.set(DRAIN_KEY, "1", ex=DRAIN_TTL)       # a drain whose worker was killed
+    assert run_sweep(redis_url)["delivery_jobs"] == 0 and statuses() == {"pending": 10}
+    assert 0 < conn.ttl(DRAIN_KEY) <= DRAIN_TTL
+    conn.delete(DRAIN_KEY)                       # … DRAIN_TTL seconds later
+    assert run_sweep(redis_url)["delivery_jobs"] == 1 and statuses() == {"sent": 10}
+    conn.close()
