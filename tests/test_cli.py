@@ -123,7 +123,7 @@ def test_half_year_summary_command_any_period_once(app, company, tmp_path):
     from models.complaint import Notification
     from models.report import HalfYearReport
     from tests.domain.test_ledger import build
-    build()
+    build(db.session)
     runner = app.test_cli_runner()
     out = tmp_path / "h.xlsx"
     first = runner.invoke(args=["half-year-summary", "--from", "2026-06-01", "--to", "2026-11-30", "--xlsx", str(out)])

@@ -7,8 +7,8 @@ from domain import penalties
 from models import db, utcnow
 from models.complaint import Penalty
 from tests.browser.test_login_browser import log_in
-from tests.domain.test_attribution import approved, unit
-from tests.domain.test_workflow import do, user
+from tests.builders import act, unit, user
+from tests.domain.test_attribution import approved
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,10 @@ def test_the_manager_approves_a_penalty_with_one_tap(browser, live_server):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    c = approved(extra={"complained_unit_id": unit("嘉兴食品厂/加工一班").id})
-    do("quality", c, "attribute", kind="team", unit_id=unit("嘉兴食品厂/加工一班").id)
-    penalties.act(db.session, user("quality"), c, "propose", version=None, now=utcnow())
+    team = unit(db.session, "嘉兴食品厂/加工一班")
+    c = approved(db.session, extra={"complained_unit_id": team.id})
+    act(db.session, "quality", c, "attribute", kind="team", unit_id=team.id)
+    penalties.act(db.session, user(db.session, "quality"), c, "propose", version=None, now=utcnow())
     db.session.commit()
     log_in(page, live_server, "manager")
     card = page.locator(f"#penalty-{c.id}")

@@ -39,23 +39,26 @@ def clerk(session):
     return session.scalar(select(User).where(User.username == "receiver"))
 
 
-def test_store_keeps_original_and_makes_clean_variants(demo):
+def test_store_keeps_original_and_makes_clean_variants(session, company):
     root = Path(UPLOAD_DIR)
     png = image("PNG", size=(2400, 1800), mode="RGBA")
-    row = attachments.store(demo, root, clerk(demo), io.BytesIO(png), "../../etc/passwd 照片.png", "a" * 32, now=utcnow())
+    row = attachments.store(session, root, clerk(session), io.BytesIO(png), "../../etc/passwd 照片.png", "a" * 32,
+                            now=utcnow())
     assert row.name == "passwd 照片.png" and ".." not in row.key and row.mime == "image/png"
     assert attachments.file_path(root, row).read_bytes() == png
     with Image.open(attachments.file_path(root, row, "display")) as display:
         assert display.format == "JPEG" and max(display.size) == attachments.DISPLAY_SIZE
 
 
-def test_store_refuses_bombs_empty_and_too_many(demo, monkeypatch):
+def test_store_refuses_bombs_empty_and_too_many(session, company, monkeypatch):
     root = Path(UPLOAD_DIR)
-    assert attachments.store(demo, root, clerk(demo), io.BytesIO(b""), "empty.jpg", "b" * 32, now=utcnow()) is None
+    assert attachments.store(session, root, clerk(session), io.BytesIO(b""), "empty.jpg", "b" * 32,
+                             now=utcnow()) is None
     monkeypatch.setattr(attachments, "MAX_PIXELS", 100)
     with pytest.raises(InvalidInput) as err:
-        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG", size=(20, 20))), "big.png", "b" * 32, now=utcnow())
+        attachments.store(session, root, clerk(session), io.BytesIO(image("PNG", size=(20, 20))), "big.png", "b" * 32,
+                          now=utcnow())
     assert "像素太大" in err.value.message
     with pytest.raises(InvalidInput):
-        attachments.store(demo, root, clerk(demo), io.BytesIO(image("PNG")), "x.png", "b" * 32, now=utcnow(),
+        attachments.store(session, root, clerk(session), io.BytesIO(image("PNG")), "x.png", "b" * 32, now=utcnow(),
                           already=attachments.MAX_FILES)

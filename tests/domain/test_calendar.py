@@ -57,8 +57,8 @@ def test_a_deadline_crossing_into_an_uncovered_year_is_computed_and_unconfirmed(
     assert CAL.add(at(2026, 12, 1, 10, 0), 5, Unit.WORKING_DAYS)[1]
 
 
-def test_importing_a_year_confirms_it_and_admin_overrides_win(demo):
-    session = demo
+def test_importing_a_year_confirms_it_and_admin_overrides_win(session, company):
+    session = session
     admin = session.scalar(select(User).where(User.username == "admin"))
     assert calendar.uncovered_years(session, date(2026, 11, 25)) == [2027]
     # An illustrative arrangement (not the official one): New Year Jan 1–3 off, Sat Jan 9 worked.

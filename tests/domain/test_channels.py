@@ -16,7 +16,7 @@ from models import db
 from models.complaint import Complaint
 from models.org import OrgUnit
 from models.sla import Outbox
-from tests.domain.test_workflow import NOW, new_complaint, user
+from tests.domain.test_workflow import NOW, new_complaint, user_on_app as user
 
 H = timedelta(hours=1)
 DUE = NOW + 24 * H      # a new complaint's dispatch clock (generic preset) is due

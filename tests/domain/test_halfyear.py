@@ -10,14 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain import channels, halfyear, penalties
-from domain.workflow import act, command
-from models import db
 from models.complaint import Notification
 from models.org import OrgUnit
 from models.report import HalfYearReport
 from models.sla import Outbox
-from tests.domain.test_channels import smtp_on
-from tests.domain.test_ledger import NOV, build, user
+from tests.builders import act, user
+from tests.domain.test_ledger import NOV, build
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)          # 09:00 in Shanghai on 1 December
 PERIOD = (date(2026, 6, 1), date(2026, 12, 1))
@@ -41,27 +39,27 @@ def test_the_periods_follow_the_seed():
         halfyear.check_period(date(2026, 6, 1), date(2026, 6, 1))
 
 
-def attributed_with_penalty():
+def attributed_with_penalty(session):
     """build()'s dispatched repeat complaint (销售部), resolved, attributed to the person who sold it, penalised."""
-    c1, c2, c3, c4, c5 = build()
+    c1, c2, c3, c4, c5 = build(session)
     at = NOV + 4 * DAY
     for who, action, fields in (("handler", "propose", dict(findings="误导", root_cause="未讲清保质期", cause_category="man",
                                                             kind="apology", text="致歉")),
                                 ("manager", "approve", {}),
-                                ("quality", "attribute", dict(kind="individual", user_id=user("sales2").id,
+                                ("quality", "attribute", dict(kind="individual", user_id=user(session, "sales2").id,
                                                               reason="销售员本人"))):
-        db.session.refresh(c4)
-        act(db.session, user(who), c4, action, command(action, **fields), version=c4.version, now=at)
+        session.refresh(c4)
+        act(session, who, c4, action, at=at, **fields)
         at += DAY
-    p = penalties.act(db.session, user("quality"), c4, "propose", version=None, now=at)
-    penalties.act(db.session, user("manager"), c4, "approve", version=p.version, now=at)
-    db.session.commit()
+    p = penalties.act(session, user(session, "quality"), c4, "propose", version=None, now=at)
+    penalties.act(session, user(session, "manager"), c4, "approve", version=p.version, now=at)
+    session.commit()
     return c4, p
 
 
-def test_the_figures_of_a_hand_built_half_year(demo):
-    c4, p = attributed_with_penalty()
-    d = halfyear.summarize(db.session, *PERIOD, NOV + 30 * DAY)
+def test_the_figures_of_a_hand_built_half_year(session, company):
+    c4, p = attributed_with_penalty(session)
+    d = halfyear.summarize(session, *PERIOD, NOV + 30 * DAY)
     # seven complaints from June to November (one of them in October); three closed, two within the limit
     assert d["totals"] == {"received": 7, "closed": 3, "closed_in_time": 2, "open": 4, "valid": 1, "not_valid": 0,
                            "company": 1, "attributed": 1, "repeats": 1, "satisfaction": 4.0}
@@ -76,51 +74,51 @@ def test_the_figures_of_a_hand_built_half_year(demo):
     close = {kind: rest for kind, *rest in d["clocks"]}["close"]
     assert close[:2] == [3, 2]
     # a period that ends before these complaints: nothing
-    empty = halfyear.summarize(db.session, date(2025, 12, 1), date(2026, 6, 1), NOV + 30 * DAY)
+    empty = halfyear.summarize(session, date(2025, 12, 1), date(2026, 6, 1), NOV + 30 * DAY)
     assert empty["totals"]["received"] == 0 and empty["units"] == [] and empty["penalties_by_unit"] == []
 
 
-def notices():
-    return db.session.execute(select(Notification.user_id, Notification.dedupe_key)
+def notices(session):
+    return session.execute(select(Notification.user_id, Notification.dedupe_key)
                               .where(Notification.kind == halfyear.NOTICE)).all()
 
 
-def test_run_twice_one_report_one_notice_each(demo):
-    build()
-    assert halfyear.run_due(db.session, DEC_1 - 2 * DAY) is None        # 29 November: not the time
-    first = halfyear.run_due(db.session, DEC_1)
-    db.session.commit()
+def test_run_twice_one_report_one_notice_each(session, company):
+    build(session)
+    assert halfyear.run_due(session, DEC_1 - 2 * DAY) is None        # 29 November: not the time
+    first = halfyear.run_due(session, DEC_1)
+    session.commit()
     assert first["created"] and first["told"] == 4
-    again = halfyear.run_due(db.session, DEC_1 + 10 * 60 * 1000 * timedelta(microseconds=1))
-    later = halfyear.run_due(db.session, DEC_1 + 5 * DAY)
-    db.session.commit()
+    again = halfyear.run_due(session, DEC_1 + 10 * 60 * 1000 * timedelta(microseconds=1))
+    later = halfyear.run_due(session, DEC_1 + 5 * DAY)
+    session.commit()
     assert not again["created"] and not later["created"] and again["report"] == first["report"]
-    assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
-    report = db.session.get(HalfYearReport, first["report"])
+    assert session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
+    report = session.get(HalfYearReport, first["report"])
     assert (report.period_start, report.period_end, report.generated_by_id) == (*PERIOD, None)
     assert report.data["totals"]["received"] == 7
-    told = {db.session.get(type(user("manager")), uid).username for uid, _k in notices()}
-    assert told == {"manager", "vp", "market_head", "market"} and len(notices()) == 4
-    assert halfyear.run_due(db.session, DEC_1 + 11 * DAY) is None        # 12 December: over
+    told = {session.get(type(user(session, "manager")), uid).username for uid, _k in notices(session)}
+    assert told == {"manager", "vp", "market_head", "market"} and len(notices(session)) == 4
+    assert halfyear.run_due(session, DEC_1 + 11 * DAY) is None        # 12 December: over
 
 
-def test_an_admin_chooses_who_besides_the_managers_is_told(demo):
-    build()
-    qc = db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == "品管部"))
+def test_an_admin_chooses_who_besides_the_managers_is_told(session, company):
+    build(session)
+    qc = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "品管部"))
     with pytest.raises(Exception):
-        halfyear.set_recipient_units(db.session, user("quality"), [qc], now=DEC_1)
+        halfyear.set_recipient_units(session, user(session, "quality"), [qc], now=DEC_1)
     with pytest.raises(Exception):
-        halfyear.set_recipient_units(db.session, user("admin"), [qc, 999999], now=DEC_1)
-    halfyear.set_recipient_units(db.session, user("admin"), [qc], now=DEC_1)
-    halfyear.run_due(db.session, DEC_1)
-    db.session.commit()
-    told = {db.session.get(type(user("manager")), uid).username for uid, _k in notices()}
+        halfyear.set_recipient_units(session, user(session, "admin"), [qc, 999999], now=DEC_1)
+    halfyear.set_recipient_units(session, user(session, "admin"), [qc], now=DEC_1)
+    halfyear.run_due(session, DEC_1)
+    session.commit()
+    told = {session.get(type(user(session, "manager")), uid).username for uid, _k in notices(session)}
     assert told == {"manager", "vp", "quality", "quality2"}
 
 
-def test_overlapping_runs_write_one_report(demo):
-    build()
-    engine = db.engine
+def test_overlapping_runs_write_one_report(session, company):
+    build(session)
+    engine = session.get_bind()
     errors, results = [], []
     barrier = threading.Barrier(3)
 
@@ -139,23 +137,25 @@ def test_overlapping_runs_write_one_report(demo):
     for t in threads:
         t.join(60)
     assert not errors, errors
-    assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
+    assert session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
     assert sum(r["created"] for r in results) == 1
-    assert len(notices()) == 4 and len({k for _u, k in notices()}) == 4
+    assert len(notices(session)) == 4 and len({k for _u, k in notices(session)}) == 4
 
 
-def test_announced_by_e_mail_once_with_the_headline(demo, smtp_sink):
-    build()
-    smtp_on(smtp_sink.port)
-    user("manager").email = "wang@example.com"
-    user("market_head").email = "he.li@example.com"
-    db.session.commit()
-    halfyear.run_due(db.session, DEC_1)
-    halfyear.run_due(db.session, DEC_1 + DAY)
-    db.session.commit()
-    rows = db.session.scalars(select(Outbox).where(Outbox.kind == halfyear.NOTICE)).all()
+def test_announced_by_e_mail_once_with_the_headline(app, session, company, smtp_sink):
+    # app: the e-mail is written by domain.messages, which reads current_app's BASE_URL and Flask-Babel
+    build(session)
+    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
+                             security="none", username="", password="", sender="kesu@example.com", sender_name="客诉系统")
+    user(session, "manager").email = "wang@example.com"
+    user(session, "market_head").email = "he.li@example.com"
+    session.commit()
+    halfyear.run_due(session, DEC_1)
+    halfyear.run_due(session, DEC_1 + DAY)
+    session.commit()
+    rows = session.scalars(select(Outbox).where(Outbox.kind == halfyear.NOTICE)).all()
     assert len(rows) == 2
-    outcome = channels.deliver(db.session, [r.id for r in rows], DEC_1 + DAY)
+    outcome = channels.deliver(session, [r.id for r in rows], DEC_1 + DAY)
     assert outcome["sent"] == 2
     mails = sorted(smtp_sink.messages, key=lambda m: m[0][0])
     assert [to[0] for to, _m in mails] == ["he.li@example.com", "wang@example.com"]
@@ -166,10 +166,10 @@ def test_announced_by_e_mail_once_with_the_headline(demo, smtp_sink):
     assert "王女士" not in text and "13812345678" not in text
 
 
-def test_the_excel_file_cell_by_cell(demo):
-    c4, p = attributed_with_penalty()
-    report, created = halfyear.generate(db.session, *PERIOD, NOV + 30 * DAY)
-    db.session.commit()
+def test_the_excel_file_cell_by_cell(session, company):
+    c4, p = attributed_with_penalty(session)
+    report, created = halfyear.generate(session, *PERIOD, NOV + 30 * DAY)
+    session.commit()
     assert created
     book = load_workbook(io.BytesIO(halfyear.to_xlsx(report, labels=halfyear.labels())))
     assert book.sheetnames == ["概况", "责任部门", "分公司与门店", "责任归属", "罚扣"]

@@ -38,19 +38,19 @@ def test_a_setting_s_range_and_its_own_messages():
         assert err.value.message == message, typed
 
 
-def test_set_amounts_come_out_as_before(demo):
+def test_set_amounts_come_out_as_before(session, company):
     """The settings page's messages did not change when its parsing moved to domain.money."""
     from sqlalchemy import select
 
     from domain import settings
     from models import utcnow
     from models.user import User
-    admin = demo.scalar(select(User).where(User.username == "admin"))
-    assert settings.set_major_threshold(demo, admin, "60,000", now=utcnow()) == Decimal("60000.00")
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert settings.set_major_threshold(session, admin, "60,000", now=utcnow()) == Decimal("60000.00")
     for typed, message in (("abc", "请填写金额数字，例如 50000。"), ("0", "金额须在 1 元到 10 亿元之间。"),
                            ("1000000000", "金额须在 1 元到 10 亿元之间。")):
         with pytest.raises(InvalidInput) as err:
-            settings.set_major_threshold(demo, admin, typed, now=utcnow())
+            settings.set_major_threshold(session, admin, typed, now=utcnow())
         assert err.value.message == message and err.value.field == "major_threshold"
 
 

@@ -7,7 +7,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from domain.numbering import allocate, period_of
-from models import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -36,13 +35,13 @@ def test_a_rolled_back_submission_leaves_no_gap(session):
     assert allocate(session, now, SHANGHAI) == "TS-202611-0002"
 
 
-def test_concurrent_threads_get_unique_gapless_numbers(app):
+def test_concurrent_threads_get_unique_gapless_numbers(session):
     now = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
     threads, per_thread = 8, 15
     numbers, errors = [], []
     lock = threading.Lock()
     start = threading.Barrier(threads)
-    engine = db.engine
+    engine = session.get_bind()
 
     def submit():
         try:

@@ -37,7 +37,7 @@ def cells(resp):
 
 def test_names_that_look_like_formulas_are_exported_as_text(login_as, app):
     quality = login_as("quality")
-    attributed_with_penalty()        # November: complaints by 陈晓 at 上海徐汇店, a penalty on 曹阳 of 销售部
+    attributed_with_penalty(db.session)   # November: complaints by 陈晓 at 上海徐汇店, a penalty on 曹阳 of 销售部
     user("receiver").display_name = EVIL_PERSON
     user("sales2").display_name = EVIL_SELLER
     unit("上海徐汇店").name = EVIL_STORE
@@ -105,14 +105,11 @@ def test_a_line_break_in_next_lands_on_the_home_page(demo, web, evil):
 
 
 def test_a_masked_phone_is_found_by_the_whole_number_only_and_the_search_is_logged(login_as, app):
-    from tests.domain.test_workflow import dispatch, do, new_complaint
-    from tests.domain.test_workflow import unit as dept
+    from tests.builders import act, make_complaint, unit
     from tests.web.test_registry import numbers
-    shown = new_complaint(customer_phone="13812345678")
-    dispatch(shown)                                     # 生产部 answers for it: handler2 sees the phone
-    masked = new_complaint(customer_phone="13812349999")
-    dispatch(masked)
-    do("quality", masked, "reassign", unit_id=dept("销售部").id)   # 生产部 still sees it, masked
+    shown = make_complaint(db.session, "investigating", customer_phone="13812345678")   # 生产部: handler2 sees the phone
+    masked = make_complaint(db.session, "investigating", customer_phone="13812349999")
+    act(db.session, "quality", masked, "reassign", unit_id=unit(db.session, "销售部").id)   # 生产部 still sees it, masked
     db.session.commit()
     handler = login_as("handler2")
     assert "138****9999" in handler.get(f"/complaints/{masked.id}").get_data(as_text=True)

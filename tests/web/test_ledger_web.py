@@ -1,17 +1,17 @@
 """The accountability ledger over HTTP: the page, sorting, scope, and the Excel file cell by cell."""
 import io
-from datetime import datetime
 
 from openpyxl import load_workbook
 
+from models import db
+from tests.builders import as_user, register, unit
 from tests.domain.test_ledger import NOV, build
-from tests.web.test_workflow_web import as_user
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
 
 
 def test_the_ledger_page_sorts_and_is_scoped(login_as, app):
-    build()
+    build(db.session)
     quality = login_as("quality")
     page = quality.get("/complaints/ledger", query_string={**PERIOD, "by": "store"}).get_data(as_text=True)
     assert "上海徐汇店" in page and "杭州西湖店" in page
@@ -29,7 +29,7 @@ def test_the_ledger_page_sorts_and_is_scoped(login_as, app):
 
 
 def test_the_excel_export_holds_the_same_numbers(login_as):
-    build()
+    build(db.session)
     quality = login_as("quality")
     resp = quality.get("/complaints/ledger.xlsx", query_string={**PERIOD, "by": "person"})
     assert resp.status_code == 200 and resp.headers["Content-Type"].startswith(
@@ -47,13 +47,8 @@ def test_the_excel_export_holds_the_same_numbers(login_as):
 
 
 def test_quality_reviews_possible_concealment(login_as, app):
-    from sqlalchemy import select
-
-    from models.org import OrgUnit
-    from tests.domain.test_ledger import register
-    from models import db
-    xh = db.session.scalar(select(OrgUnit.id).where(OrgUnit.name == "上海徐汇店"))
-    c = register("cs1", NOV, customer_phone="13900000001", extra={"complained_unit_id": xh})
+    xh = unit(db.session, "上海徐汇店").id
+    c = register(db.session, "cs1", at=NOV, customer_phone="13900000001", extra={"complained_unit_id": xh})
     db.session.commit()
     quality = login_as("quality")
     period = {"from": "2026-10-01", "to": "2026-12-31"}
