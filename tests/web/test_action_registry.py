@@ -11,7 +11,8 @@ from domain.errors import N_
 from domain.roles import Role
 from domain.stages import Stage
 from domain.text import checked
-from tests.web.test_workflow_web import as_user, register, step, unit_id
+from models import db
+from tests.builders import as_user, register_on_screen, step, unit
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,9 @@ def tasting(app):
 
 
 def test_a_new_action_is_one_registration_and_one_template(login_as, app, tasting):
-    c = register(login_as("receiver"))
+    c = register_on_screen(login_as("receiver"))
     quality = as_user(app, "quality")
-    assert step(quality, c, "dispatch", unit_id=unit_id("生产部")).status_code == 204
+    assert step(quality, c, "dispatch", unit_id=unit(db.session, "生产部").id).status_code == 204
     record = quality.get(f"/complaints/{c.id}").get_data(as_text=True)
     assert f"/complaints/{c.id}/act/taste_sample" in record          # offered now
     assert record.count("品尝留样") == 2                               # the button and the flow table's row

@@ -6,18 +6,18 @@ from sqlalchemy import select
 
 from models import db
 from models.complaint import Penalty
-from tests.web.test_workflow_web import as_user, register, step, unit_id
+from tests.builders import as_user, register_on_screen, step, unit
 
 
 def attributed_complaint(app, clerk):
-    c = register(clerk, severity="general")
+    c = register_on_screen(clerk, severity="general")
     quality = as_user(app, "quality")
-    assert step(quality, c, "dispatch", unit_id=unit_id("嘉兴食品厂")).status_code == 204
+    assert step(quality, c, "dispatch", unit_id=unit(db.session, "嘉兴食品厂").id).status_code == 204
     head = as_user(app, "jx_head")
     assert step(head, c, "propose", findings="头发", root_cause="发网破损", cause_category="man", kind="refund",
                 amount="68", text="退款").status_code == 204
     assert step(as_user(app, "manager"), c, "approve").status_code == 204
-    assert step(quality, c, "attribute", kind="factory", unit_id=str(unit_id("嘉兴食品厂"))).status_code == 204
+    assert step(quality, c, "attribute", kind="factory", unit_id=str(unit(db.session, "嘉兴食品厂").id)).status_code == 204
     return c, quality
 
 
@@ -66,6 +66,8 @@ def test_a_rejection_needs_a_reason_and_others_cannot_decide(login_as, app):
     manager = as_user(app, "manager")
     bad = manager.post(f"/complaints/{c.id}/penalty/reject", {"version": p.version, "comment": ""}, htmx=True)
     assert bad.status_code == 422 and "驳回请写明理由" in bad.get_data(as_text=True)
+    # STYLE (Access): a wrong role is 403; the penalty card answers quality's approve with 422 (a message on
+    # the card), as it does for any refusal — left as it was and reported, not pinned either way.
     assert quality.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True).status_code in (403, 422)
     ok = manager.post(f"/complaints/{c.id}/penalty/reject", {"version": p.version, "comment": "证据不足"}, htmx=True)
     assert ok.status_code == 200 and "已驳回" in ok.get_data(as_text=True)
@@ -87,7 +89,7 @@ def test_penalty_totals_drill_down_and_excel(login_as, app):
     assert manager.post(f"/complaints/{c.id}/penalty/approve", {"version": p.version}, htmx=True).status_code == 200
     page = manager.get("/complaints/penalties", query_string=period).get_data(as_text=True)
     assert "嘉兴食品厂" in page and "500.00" in page
-    drill = manager.get("/complaints/penalties", query_string={**period, "key": unit_id("嘉兴食品厂")})
+    drill = manager.get("/complaints/penalties", query_string={**period, "key": unit(db.session, "嘉兴食品厂").id})
     assert c.number in drill.get_data(as_text=True)
     xlsx = manager.get("/complaints/penalties", query_string={**period, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
@@ -103,16 +105,16 @@ def test_a_serious_penalty_is_published_as_a_notice_and_the_team_is_told(login_a
     from models.complaint import Notification
     from models.user import User
     clerk = login_as("receiver")
-    c = register(clerk, severity="serious")
+    c = register_on_screen(clerk, severity="serious")
     quality = as_user(app, "quality")
-    assert step(quality, c, "dispatch", unit_id=unit_id("嘉兴食品厂")).status_code == 204
+    assert step(quality, c, "dispatch", unit_id=unit(db.session, "嘉兴食品厂").id).status_code == 204
     assert step(as_user(app, "jx_head"), c, "propose", findings="头发", root_cause="加工一班发网破损未更换",
                 cause_category="man", kind="refund", amount="68", text="退款").status_code == 204
     manager = as_user(app, "manager")
     assert step(manager, c, "approve").status_code == 204
     team = as_user(app, "jx_team")
     assert team.get(f"/complaints/{c.id}").status_code == 404               # not theirs yet
-    assert step(quality, c, "attribute", kind="team", unit_id=str(unit_id("加工一班")),
+    assert step(quality, c, "attribute", kind="team", unit_id=str(unit(db.session, "加工一班").id),
                 reason="班组明确").status_code == 204
     assert quality.post(f"/complaints/{c.id}/penalty", {}).status_code == 303
     p = db.session.scalar(select(Penalty).where(Penalty.complaint_id == c.id))

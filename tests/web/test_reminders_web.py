@@ -11,7 +11,7 @@ from models.org import OrgUnit
 from models.setting import Setting
 from models.sla import Outbox, SlaClock
 from models.user import User
-from tests.web.test_workflow_web import as_user, register, step
+from tests.builders import as_user, register_on_screen, step
 
 
 def user(name):
@@ -63,8 +63,8 @@ def test_admin_picks_and_edits_the_time_limits(login_as):
 def test_only_the_admin_reaches_the_settings(login_as, app):
     for name in ("manager", "quality"):
         web = as_user(app, name)
-        assert web.get("/admin/reminders").status_code in (403, 404)
-        assert web.post("/admin/reminders/preset", {"preset": "bank"}).status_code in (403, 404)
+        assert web.get("/admin/reminders").status_code == 403
+        assert web.post("/admin/reminders/preset", {"preset": "bank"}).status_code == 403
     login_as("admin")
     assert db.session.get(Setting, "sla_preset") is None
 
@@ -105,7 +105,7 @@ def test_a_department_robot_is_set_tested_and_its_failures_listed(login_as, webh
     # A reminder the robot refuses eight times is listed for the admin, who sends it again.
     webhook_server.answers = [(500, {})]
     clerk = as_user(admin.client.application, "receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     make_overdue(c)
     from domain import channels
     row = db.session.scalar(select(Outbox).where(Outbox.kind == "sla:due:dispatch"))
@@ -121,7 +121,7 @@ def test_a_department_robot_is_set_tested_and_its_failures_listed(login_as, webh
 
 def test_the_bell_and_the_inbox_show_reminders(login_as, app):
     clerk = login_as("receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     quality = as_user(app, "quality")
     before = quality.get("/complaints/notices/bell", htmx=True).get_data(as_text=True)
     assert 'hx-trigger="every 60s, kesu:visible from:document"' in before
@@ -137,7 +137,7 @@ def test_the_bell_and_the_inbox_show_reminders(login_as, app):
 
 def test_waiting_for_the_customer_pauses_the_clocks_on_the_record(login_as, app):
     clerk = login_as("receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     quality = as_user(app, "quality")
     assert "等待客户补充材料" in quality.get(f"/complaints/{c.id}/actions", htmx=True).get_data(as_text=True)
     resp = step(quality, c, "pause", reason="  ")
@@ -158,7 +158,7 @@ def test_the_register_and_the_record_show_a_clock_at_the_same_level(login_as, ap
     """Issue 14: the register's badge said red (due within the hour) while the record said amber."""
     import re
     clerk = login_as("receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     now = utcnow()
     dispatch = db.session.scalar(select(SlaClock).where(SlaClock.complaint_id == c.id, SlaClock.kind == "dispatch"))
     assert dispatch.unit == "calendar_hours"
@@ -174,7 +174,7 @@ def test_the_register_and_the_record_show_a_clock_at_the_same_level(login_as, ap
 
 def test_the_manager_sees_overdue_counts_and_others_only_their_own(login_as, app):
     clerk = login_as("receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     make_overdue(c)
     manager = as_user(app, "manager")
     home = manager.get("/manager/").get_data(as_text=True)
@@ -188,7 +188,7 @@ def test_the_manager_sees_overdue_counts_and_others_only_their_own(login_as, app
 
 def test_overlong_and_html_text_gets_messages_not_errors(login_as, app):
     clerk = login_as("receiver")
-    c = register(clerk)
+    c = register_on_screen(clerk)
     quality = as_user(app, "quality")
     resp = step(quality, c, "pause", reason="长" * 10_000)
     assert resp.status_code == 422 and "最多 200 个字" in resp.get_data(as_text=True)
