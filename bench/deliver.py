@@ -125,7 +125,7 @@ def load(kind, emails, robots, smtp_port, http_url, now):
         unit.robot_secret = None if unit.robot_kind == "wecom" else "SEC-bench"
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     channels.set_smtp_config(db.session, admin, host="127.0.0.1", port=str(smtp_port), security="none", username="",
-                             password="", sender="kesu@example.com", sender_name="")
+                             password="", sender="kesu@example.com", sender_name="", now=now)
     db.session.commit()
     users = db.session.scalars(select(User.id).where(User.email.is_not(None))).all()
     clocks = db.session.execute(select(SlaClock.complaint_id, SlaClock.kind)).all()

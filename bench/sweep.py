@@ -63,7 +63,7 @@ def load(kind, n, now, crossing=0.05, seed=11):
         unit.robot_kind, unit.robot_url = "wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=bench"
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     channels.set_smtp_config(db.session, admin, host="127.0.0.1", port="2525", security="none", username="",
-                             password="", sender="kesu@example.com", sender_name="")
+                             password="", sender="kesu@example.com", sender_name="", now=now)
     db.session.commit()
     rng = random.Random(seed)
     receivers = db.session.execute(select(User.org_unit_id, User.id).join(UserRole)

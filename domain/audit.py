@@ -1,7 +1,6 @@
 """Audit events: one helper so that every caller writes the same shape."""
 from datetime import datetime
 
-from models import utcnow
 from models.audit import AuditEvent
 
 LOGIN = "login"
@@ -24,9 +23,8 @@ CATEGORY_CHANGED = "category_changed"
 CALENDAR_CHANGED = "calendar_changed"
 
 
-def record(session, kind: str, *, actor_id: int | None = None, target: str | None = None,
-           ip: str | None = None, now: datetime | None = None, **detail) -> AuditEvent:
-    event = AuditEvent(kind=kind, actor_id=actor_id, target=target, ip=ip,
-                       at=now or utcnow(), detail=detail or None)
+def record(session, kind: str, *, now: datetime, actor_id: int | None = None, target: str | None = None,
+           ip: str | None = None, **detail) -> AuditEvent:
+    event = AuditEvent(kind=kind, actor_id=actor_id, target=target, ip=ip, at=now, detail=detail or None)
     session.add(event)
     return event

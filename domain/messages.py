@@ -2,17 +2,27 @@
 
 Messages that leave the app carry no personal data of the customer (a group chat is not the
 place for a phone number): the complaint number, its category, stage and deadline, and a link.
+
+No Flask here: the caller (the delivery job) gives the time, the address people open the app at
+and the words in each language (`Wording`); without them, the Chinese source text and the
+default address.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
+from domain import halfyear, ledger
 from domain.errors import N_
+from domain.queues import quality_queries, stage_counts
+from domain.reminders import overdue_count
+from domain.scoping import covered_unit_ids
+from domain.settings import company_tz
 from domain.sla import CLOCK_LABELS, ClockKind
 from domain.stages import STAGE_LABELS, Stage
 from models.complaint import Complaint, Notification
@@ -33,44 +43,49 @@ class Message:
     secret: str | None = None
 
 
-def _gettext():
-    try:
-        from flask_babel import gettext
-        gettext("")   # needs an app context
-        return gettext
-    except Exception:   # noqa: BLE001 — outside the app: the Chinese msgids as they are
-        return lambda s, **kw: s % kw if kw else s
+Translate = Callable[..., str]     # gettext: (msgid, **params) → the text in one language
 
 
-def _link(path: str) -> str:
-    from flask import current_app
-    return current_app.config.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+def chinese(message: str, **params) -> str:
+    """The source text as it is (msgids are Simplified Chinese)."""
+    return message % params if params else message
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a message needs from the app: the address people open it at (links), and for a
+    user's locale a gettext in that language."""
+    base_url: str = "http://127.0.0.1:8000"
+    translator: Callable[[str], Translate] = lambda locale: chinese
+
+    def link(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
 
 
 def _local(moment: datetime) -> str:
-    from domain.settings import company_tz
     return moment.astimezone(company_tz()).strftime("%Y-%m-%d %H:%M")
 
 
-def compose(session, row: Outbox) -> Message | None:
+def compose(session, row: Outbox, now: datetime, wording: Wording = Wording()) -> Message | None:
+    """The message an outbox row carries, written `now` from the current record; None when there
+    is no one (left) to send it to or nothing (left) to say."""
     to, secret, user = _address(session, row)
     if to is None:
         return None
-    locale = user.locale if user is not None else "zh_CN"
-    from flask_babel import force_locale
-    with force_locale(locale):
-        if row.kind.startswith("sla:"):
-            subject, lines, link = _reminder(session, row)
-        elif row.kind == "ledger:weekly":
-            subject, lines, link = _weekly_ledger(session, user, row)
-        elif row.kind.startswith("digest:"):
-            subject, lines, link = _digest(session, row, user)
-        elif row.kind == "report:halfyear":
-            subject, lines, link = _halfyear(session, row)
-        else:
-            subject, lines, link = _notice(session, row)
+    _ = wording.translator(user.locale if user is not None else "zh_CN")
+    if row.kind.startswith("sla:"):
+        subject, lines, path = _reminder(session, row, _)
+    elif row.kind == "ledger:weekly":
+        subject, lines, path = _weekly_ledger(session, user, row, _, now)
+    elif row.kind.startswith("digest:"):
+        subject, lines, path = _digest(session, row, user, _, now)
+    elif row.kind == "report:halfyear":
+        subject, lines, path = _halfyear(session, row, _)
+    else:
+        subject, lines, path = _notice(session, row, _)
     if subject is None:
         return None
+    link = wording.link(path)
     text = "\n".join(lines + ["", link])
     html = ("<div style=\"font-family:sans-serif;font-size:15px;line-height:1.6\">"
             f"<p><strong>{escape(subject)}</strong></p>"
@@ -100,8 +115,7 @@ def _summary(_, c: Complaint) -> list[str]:
             _("当前阶段：%(s)s", s=_(STAGE_LABELS[Stage(c.stage)]) if c.stage in set(Stage) else c.stage)]
 
 
-def _reminder(session, row):
-    _ = _gettext()
+def _reminder(session, row, _):
     _sla, level, kind = row.kind.split(":", 2)
     c = session.get(Complaint, row.complaint_id)
     clock = session.scalar(select(SlaClock).where(SlaClock.complaint_id == row.complaint_id, SlaClock.kind == kind))
@@ -112,11 +126,10 @@ def _reminder(session, row):
     lines = _summary(_, c) + [_("时限：%(clock)s，截止 %(at)s", clock=label, at=_local(clock.deadline))]
     if clock.stopped_at is not None:
         lines.append(_("（此后已完成）"))
-    return subject, lines, _link(f"/complaints/{c.id}")
+    return subject, lines, f"/complaints/{c.id}"
 
 
-def _notice(session, row):
-    _ = _gettext()
+def _notice(session, row, _):
     c = session.get(Complaint, row.complaint_id) if row.complaint_id else None
     if c is None:
         return None, [], ""
@@ -124,18 +137,14 @@ def _notice(session, row):
         subject = _("【重大投诉】%(n)s 已登记，请关注", n=c.number)
     else:
         subject = _("【客诉通知】%(n)s", n=c.number)
-    return subject, _summary(_, c), _link(f"/complaints/{c.id}")
+    return subject, _summary(_, c), f"/complaints/{c.id}"
 
 
-def _halfyear(session, row):
+def _halfyear(session, row, _):
     """The headline figures of a new half-year summary (the key names its period: h<from>-<to>:u<id>)."""
-    from datetime import datetime as dt
-
-    from domain import halfyear
-    _ = _gettext()
     key = session.scalar(select(Notification.dedupe_key).where(Notification.id == row.notification_id)) or ""
     try:
-        start, end = (dt.strptime(part, "%Y%m%d").date() for part in key[1:].split(":", 1)[0].split("-"))
+        start, end = (datetime.strptime(part, "%Y%m%d").date() for part in key[1:].split(":", 1)[0].split("-"))
     except ValueError:
         return None, [], ""
     report = halfyear.find(session, start, end)
@@ -148,17 +157,14 @@ def _halfyear(session, row):
                t=t["closed_in_time"], o=t["open"]),
              _("责任已归属 %(a)d 条；批准的罚扣 %(n)d 笔。", a=t["attributed"],
                n=sum(r[2] for r in report.data["penalties_by_unit"]))]
-    return subject, lines, _link(f"/complaints/half-year/{report.id}")
+    return subject, lines, f"/complaints/half-year/{report.id}"
 
 
 # --- digests ---------------------------------------------------------------------------------
 
-def _digest(session, row, user):
-    _ = _gettext()
+def _digest(session, row, user, _, now):
     if user is None:
         return None, [], ""
-    from models import utcnow
-    now = utcnow()
     if row.kind == "digest:manager":
         return _manager_digest(session, _, now)
     if row.kind == "digest:quality":
@@ -167,13 +173,11 @@ def _digest(session, row, user):
 
 
 def _end_of_day(now: datetime) -> datetime:
-    from domain.settings import company_tz
     return now.astimezone(company_tz()).replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
 
 
 def head_rows(session, user, now: datetime, limit=DIGEST_ROWS):
     """The head's department: overdue first (oldest deadline first), then due today."""
-    from domain.scoping import covered_unit_ids
     units = covered_unit_ids(session, user)
     query = (select(SlaClock).join(Complaint, Complaint.id == SlaClock.complaint_id)
              .where(SlaClock.stopped_at.is_(None), SlaClock.deadline <= _end_of_day(now))
@@ -193,7 +197,7 @@ def _head_digest(session, _, user, now):
         lines.append(title)
         lines += [f"  {r.complaint.number} {_(CLOCK_LABELS[ClockKind(r.kind)])} {_local(r.deadline)}" for r in rows] \
             or [_("  （无）")]
-    return subject, lines, _link("/")
+    return subject, lines, "/"
 
 
 # Quality's queues (domain.queues.quality_queries) in the digest, with the headings of quality's home.
@@ -211,9 +215,6 @@ def quality_rows(session, now: datetime, limit=DIGEST_ROWS) -> tuple[dict[str, Q
     """Quality's queues, each with its complaints whose most urgent running clock is overdue or
     due today (clocks waiting for the customer left out), and how many complaints are overdue
     and due today across the queues (a complaint in two queues counts once)."""
-    from sqlalchemy import case, union
-
-    from domain.queues import quality_queries
     urgent = (SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None), SlaClock.deadline <= _end_of_day(now))
     queues = quality_queries()
     out = {}
@@ -255,32 +256,25 @@ def _quality_digest(session, _, now):
             lines.append("  " + line)
         if found.count > len(found.rows):
             lines.append("  " + _("……另有 %(n)d 条，请到系统里查看", n=found.count - len(found.rows)))
-    return subject, lines or [_("今天没有已超时或今日到期的待办。")], _link("/")
+    return subject, lines or [_("今天没有已超时或今日到期的待办。")], "/"
 
 
-def _weekly_ledger(session, user, row):
+def _weekly_ledger(session, user, row, _, now):
     """The head's unit, person by person, for the seven days before the weekly notice."""
-    from datetime import timedelta as td
-
-    from domain import ledger
-    from models import utcnow
-    _ = _gettext()
     if user is None:
         return None, [], ""
-    now = session.scalar(select(Notification.at).where(Notification.id == row.notification_id)) or utcnow()
-    rows = ledger.sort(ledger.ledger(session, user, "person", now - td(days=7), now, now), "received")
+    now = session.scalar(select(Notification.at).where(Notification.id == row.notification_id)) or now
+    rows = ledger.sort(ledger.ledger(session, user, "person", now - timedelta(days=7), now, now), "received")
     subject = _("【客诉周报】本周受理 %(n)d 条，当前超时 %(o)d 条", n=sum(r.received for r in rows),
                 o=sum(r.overdue for r in rows))
     lines = [_("%(name)s：受理 %(r)d，已结 %(c)d，按时 %(t)d，超时 %(o)d，束之高阁 %(i)d", name=r.name, r=r.received,
                c=r.closed, t=r.closed_in_time, o=r.overdue, i=r.idle) for r in rows] or [_("本周没有受理投诉。")]
-    return subject, lines, _link("/complaints/ledger?by=person")
+    return subject, lines, "/complaints/ledger?by=person"
 
 
 def _manager_digest(session, _, now):
-    from domain.queues import stage_counts
-    from domain.reminders import overdue_count
     pending = stage_counts(session).get(Stage.PENDING_APPROVAL, 0)
     overdue = overdue_count(session, now)
     subject = _("【客诉日报】待审批 %(p)d 条，超时 %(o)d 条", p=pending, o=overdue)
     lines = [_("待您审批：%(p)d 条", p=pending), _("有时限已超时的投诉：%(o)d 条", o=overdue)]
-    return subject, lines, _link("/")
+    return subject, lines, "/"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import String, literal, literal_column, select
 
+from domain import channels
 from domain.errors import N_
 from models import UTCDateTime, upsert_insert
 from models.complaint import Notification
@@ -43,7 +44,6 @@ def users_with(session, role, unit_id=None, heads=False) -> list[int]:
 
 def email_on(session) -> bool:
     """E-mail copies are written only when an SMTP server is configured."""
-    from domain import channels
     return channels.smtp_config(session) is not None
 
 

@@ -36,3 +36,21 @@ def with_app(func):
 def queue(name: str = "default", url: str | None = None):
     from rq import Queue
     return Queue(name, connection=redis_connection(url))
+
+
+def wording():
+    """What domain.messages needs from the app (it knows no Flask): the address people open the
+    app at, for links, and each recipient's language through Flask-Babel's catalogues."""
+    from flask import current_app
+    from flask_babel import force_locale, get_translations
+
+    from app import LOCALES
+    from domain.messages import Wording
+
+    def translator(locale: str):
+        # A Locale object, not its code: parsing "zh_CN" would load Babel's global tables (app.LOCALES).
+        with force_locale(LOCALES.get(locale, locale)):
+            catalogue = get_translations()
+        return lambda message, **params: (catalogue.ugettext(message) % params if params
+                                          else catalogue.ugettext(message))
+    return Wording(current_app.config.get("BASE_URL", Wording.base_url), translator)

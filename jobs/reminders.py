@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 
-from jobs import redis_connection, with_app
+from jobs import redis_connection, with_app, wording
 
 log = logging.getLogger(__name__)
 DRAIN_KEY = "kesu:outbox:drain"   # set while a drain is queued or running
@@ -18,14 +18,14 @@ def sweep() -> dict:
     """Reminders and digests in one transaction, then a delivery drain when messages are due and
     none is queued or running already. If enqueuing fails, the messages stay pending and the next
     sweep enqueues the drain."""
-    from domain import channels, reminders
+    from domain import delivery, reminders
     from models import db, utcnow
     now = utcnow()
     result = reminders.sweep(db.session, now)
     digests = reminders.send_digests(db.session, now)
     weekly = reminders.send_weekly_ledger(db.session, now)
     db.session.commit()
-    due = bool(channels.due_ids(db.session, now, limit=1))
+    due = bool(delivery.due_ids(db.session, now, limit=1))
     db.session.commit()
     enqueued = 0
     if due:
@@ -42,11 +42,11 @@ def drain() -> dict:
     """Deliver due messages until none is left or the time budget is spent, then hand over to a
     fresh drain job (other jobs get the worker in between). Several may run side by side: each
     message is claimed by one."""
-    from domain import channels
+    from domain import delivery
     from models import db, utcnow
     conn = _connection()
     conn.set(DRAIN_KEY, "1", ex=DRAIN_TTL)     # running now: the sweep adds no other
-    result = channels.drain(db.session, deadline=time.monotonic() + DRAIN_SECONDS)
+    result = delivery.drain(db.session, utcnow, deadline=time.monotonic() + DRAIN_SECONDS, wording=wording())
     if not result["done"]:
         conn.set(DRAIN_KEY, "1", ex=DRAIN_TTL)
         _enqueue_drain()
@@ -54,7 +54,7 @@ def drain() -> dict:
     conn.delete(DRAIN_KEY)
     # A sweep that committed new messages while this drain was finishing saw the key and left
     # them to it: look once more. Not when a channel is unreachable — the next sweep retries it.
-    if not result["down"] and channels.due_ids(db.session, utcnow(), limit=1):
+    if not result["down"] and delivery.due_ids(db.session, utcnow(), limit=1):
         db.session.commit()
         return {**result, "continued": _start_drain()}
     db.session.commit()
@@ -64,9 +64,9 @@ def drain() -> dict:
 @with_app
 def deliver(ids: list[int]) -> dict:
     """Given messages (jobs enqueued before the drain existed still find this)."""
-    from domain import channels
-    from models import db
-    return channels.deliver(db.session, ids)
+    from domain import delivery
+    from models import db, utcnow
+    return delivery.deliver(db.session, ids, utcnow(), wording())
 
 
 def _start_drain() -> bool:

@@ -161,7 +161,8 @@ def unit_robot(unit_id):
         return _unit_page(unit, 400)
     try:
         channels.set_robot(db.session, current_user, unit, request.form.get("robot_kind", ""),
-                           request.form.get("robot_url", ""), request.form.get("robot_secret", ""), ip=client_ip())
+                           request.form.get("robot_url", ""), request.form.get("robot_secret", ""), ip=client_ip(),
+                           now=utcnow())
     except DomainError as err:
         db.session.rollback()
         return _unit_page(unit, 422, robot_errors=field_errors(err))
@@ -179,5 +180,5 @@ def unit_robot_test(unit_id):
         channels.post_robot(unit.robot_kind, unit.robot_url, unit.robot_secret, _("【客诉系统】测试消息"),
                             _("收到这条消息，说明本部门的到期和超时提醒会发到这个群。"))
     except Exception as err:   # noqa: BLE001
-        return _unit_page(unit, 422, robot_errors={"robot_url": [_("发送失败：%(e)s", e=channels._describe(err))]})
+        return _unit_page(unit, 422, robot_errors={"robot_url": [_("发送失败：%(e)s", e=channels.describe(err))]})
     return see_other(url_for("admin.unit", unit_id=unit.id), _("测试消息已发出，请到群里查看。"))

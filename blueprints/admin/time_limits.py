@@ -174,7 +174,7 @@ def reminders_smtp():
     return _reminder_change("smtp", lambda: channels.set_smtp_config(
         db.session, current_user, host=f.get("host", ""), port=f.get("port", ""), security=f.get("security", ""),
         username=f.get("username", ""), password=f.get("password", ""), sender=f.get("sender", ""),
-        sender_name=f.get("sender_name", ""), ip=client_ip()), _("已保存邮件服务器设置。"))
+        sender_name=f.get("sender_name", ""), ip=client_ip(), now=utcnow()), _("已保存邮件服务器设置。"))
 
 
 @bp.route("/reminders/smtp/test", methods=["POST"])
@@ -192,14 +192,14 @@ def reminders_smtp_test():
         channels.send_mail(config, current_user.email, _("【客诉系统】测试邮件"),
                            _("收到这封邮件，说明提醒邮件可以正常发出。"))
     except Exception as err:   # noqa: BLE001 — shown to the admin as it is
-        return _reminders_page(422, {"smtp_test": [_("发送失败：%(e)s", e=channels._describe(err))]}, "smtp")
+        return _reminders_page(422, {"smtp_test": [_("发送失败：%(e)s", e=channels.describe(err))]}, "smtp")
     return _reminders_page(test_result=_("测试邮件已发到 %(to)s。", to=current_user.email))
 
 
 @bp.route("/reminders/outbox/<id:outbox_id>/retry", methods=["POST"])
 def reminders_retry(outbox_id):
-    from domain import channels
+    from domain import delivery
     from models.sla import Outbox
     get_or_404(Outbox, outbox_id)
-    return _reminder_change("outbox", lambda: channels.retry(db.session, current_user, outbox_id),
+    return _reminder_change("outbox", lambda: delivery.retry(db.session, current_user, outbox_id, now=utcnow()),
                             _("已重新排队发送，一分钟内会再试。"))

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from domain import channels, reminders
+from domain import channels, delivery, reminders
 from domain.errors import InvalidInput
-from models import db
+from models import db, utcnow
 from models.complaint import Complaint
 from models.org import OrgUnit
 from models.sla import Outbox
@@ -24,7 +24,7 @@ DUE = NOW + 24 * H      # a new complaint's dispatch clock (generic preset) is d
 
 def smtp_on(port):
     channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(port), security="none",
-                             username="", password="", sender="kesu@example.com", sender_name="客诉系统")
+                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
 
 
 def test_due_reminders_are_e_mailed_once_with_no_customer_data(demo, smtp_sink):
@@ -38,7 +38,7 @@ def test_due_reminders_are_e_mailed_once_with_no_customer_data(demo, smtp_sink):
     rows = db.session.scalars(select(Outbox).where(Outbox.kind == "sla:due:dispatch")).all()
     assert {r.user_id for r in rows} == {user("quality").id, user("receiver").id}
     assert result.outbox >= 2
-    outcome = channels.deliver(db.session, channels.due_ids(db.session, DUE), DUE)
+    outcome = delivery.deliver(db.session, delivery.due_ids(db.session, DUE), DUE)
     assert outcome["sent"] == result.outbox and outcome["retry"] == outcome["failed"] == 0
     dispatch_mails = [(to, m) for to, m in smtp_sink.messages if "分派" in m["Subject"]]
     assert sorted(to[0] for to, _ in dispatch_mails) == ["chen.xiao@example.com", "li.jing@example.com"]
@@ -51,7 +51,7 @@ def test_due_reminders_are_e_mailed_once_with_no_customer_data(demo, smtp_sink):
         assert "王秀英" not in body and "13812345678" not in body
     # Delivered means done: another pass sends nothing.
     sent = len(smtp_sink.messages)
-    assert channels.deliver(db.session, [r.id for r in rows], DUE + H) == {"sent": 0, "retry": 0, "failed": 0}
+    assert delivery.deliver(db.session, [r.id for r in rows], DUE + H) == {"sent": 0, "retry": 0, "failed": 0}
     assert len(smtp_sink.messages) == sent
     assert all(r.status == "sent" and r.sent_at == DUE for r in rows)
 
@@ -73,17 +73,17 @@ def test_an_unreachable_mail_server_is_retried_with_backoff(demo):
     reminders.sweep(db.session, DUE)
     db.session.commit()
     row = db.session.scalar(select(Outbox).where(Outbox.kind == "sla:due:dispatch"))
-    assert channels.deliver(db.session, [row.id], DUE)["retry"] == 1
+    assert delivery.deliver(db.session, [row.id], DUE)["retry"] == 1
     assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at == DUE + timedelta(minutes=1)
     assert "ConnectionRefusedError" in row.last_error
-    assert channels.deliver(db.session, [row.id], DUE + timedelta(seconds=30))["retry"] == 0   # not due yet
-    channels.deliver(db.session, [row.id], DUE + timedelta(minutes=1))
+    assert delivery.deliver(db.session, [row.id], DUE + timedelta(seconds=30))["retry"] == 0   # not due yet
+    delivery.deliver(db.session, [row.id], DUE + timedelta(minutes=1))
     assert row.attempts == 2 and row.next_attempt_at == DUE + timedelta(minutes=3)
 
 
 def robot_on(unit_name, kind, url, secret=None):
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == unit_name))
-    channels.set_robot(db.session, user("admin"), unit, kind, url, secret)
+    channels.set_robot(db.session, user("admin"), unit, kind, url, secret, now=NOW)
     return unit
 
 
@@ -102,10 +102,10 @@ def test_a_robot_answering_500_then_200_gets_the_message_once(demo, webhook_serv
     # one message per clock and level for the group (not one per person)
     assert sorted(r.kind for r in rows) == ["sla:due:dispatch", "sla:due:first_contact"]
     row = next(r for r in rows if r.kind == "sla:due:dispatch")
-    assert channels.deliver(db.session, [row.id], DUE) == {"sent": 0, "retry": 1, "failed": 0}
+    assert delivery.deliver(db.session, [row.id], DUE) == {"sent": 0, "retry": 1, "failed": 0}
     assert row.last_error == "HTTP 500 Internal Server Error" and row.status == "pending"
-    assert channels.deliver(db.session, [row.id], DUE + timedelta(minutes=1)) == {"sent": 1, "retry": 0, "failed": 0}
-    assert channels.deliver(db.session, [row.id], DUE + H) == {"sent": 0, "retry": 0, "failed": 0}
+    assert delivery.deliver(db.session, [row.id], DUE + timedelta(minutes=1)) == {"sent": 1, "retry": 0, "failed": 0}
+    assert delivery.deliver(db.session, [row.id], DUE + H) == {"sent": 0, "retry": 0, "failed": 0}
     got = webhook_server.requests
     assert len(got) == 2      # the failed attempt and the delivery; nothing after
     if kind == "wecom":
@@ -140,7 +140,7 @@ def test_a_robot_that_refuses_in_its_answer_body_is_an_error(demo, webhook_serve
     reminders.sweep(db.session, DUE)
     db.session.commit()
     row = db.session.scalar(select(Outbox).where(Outbox.kind == "sla:due:dispatch"))
-    channels.deliver(db.session, [row.id], DUE)
+    delivery.deliver(db.session, [row.id], DUE)
     assert "310000" in row.last_error and "sign not match" in row.last_error
 
 
@@ -153,33 +153,33 @@ def test_after_the_last_attempt_a_message_is_failed_until_the_admin_retries(demo
     db.session.commit()
     row = db.session.scalar(select(Outbox).where(Outbox.kind == "sla:due:dispatch"))
     at = DUE
-    for _ in range(channels.MAX_ATTEMPTS):
-        channels.deliver(db.session, [row.id], at)
+    for _ in range(delivery.MAX_ATTEMPTS):
+        delivery.deliver(db.session, [row.id], at)
         at = row.next_attempt_at if row.status == "pending" else at
-    assert row.status == "failed" and row.attempts == channels.MAX_ATTEMPTS and "502" in row.last_error
-    assert len(webhook_server.requests) == channels.MAX_ATTEMPTS
-    assert channels.deliver(db.session, [row.id], at + 10 * H)["sent"] == 0      # failed stays failed
+    assert row.status == "failed" and row.attempts == delivery.MAX_ATTEMPTS and "502" in row.last_error
+    assert len(webhook_server.requests) == delivery.MAX_ATTEMPTS
+    assert delivery.deliver(db.session, [row.id], at + 10 * H)["sent"] == 0      # failed stays failed
     webhook_server.answers = [(200, {"errcode": 0})]
-    assert channels.retry(db.session, user("admin"), row.id)
+    assert delivery.retry(db.session, user("admin"), row.id, now=utcnow())
     db.session.commit()
-    assert channels.deliver(db.session, [row.id], channels.utcnow())["sent"] == 1
+    assert delivery.deliver(db.session, [row.id], utcnow())["sent"] == 1
 
 
 def test_robot_and_smtp_settings_are_checked(demo):
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "生产部"))
     with pytest.raises(InvalidInput):
-        channels.set_robot(db.session, user("admin"), unit, "wecom", "javascript:alert(1)", None)
+        channels.set_robot(db.session, user("admin"), unit, "wecom", "javascript:alert(1)", None, now=NOW)
     with pytest.raises(InvalidInput):
-        channels.set_robot(db.session, user("admin"), unit, "telegram", "https://x.example/hook", None)
+        channels.set_robot(db.session, user("admin"), unit, "telegram", "https://x.example/hook", None, now=NOW)
     with pytest.raises(InvalidInput) as err:
         channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="99999", security="tls?",
-                                 username="", password="", sender="nobody", sender_name="")
+                                 username="", password="", sender="nobody", sender_name="", now=NOW)
     assert {p.field for p in err.value.problems} == {"port", "security", "sender"}
     channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="465", security="ssl",
-                             username="u", password="secret-1", sender="a@example.com", sender_name="")
+                             username="u", password="secret-1", sender="a@example.com", sender_name="", now=NOW)
     # an empty password keeps the stored one (the form never shows it)
     channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="465", security="ssl",
-                             username="u", password="", sender="a@example.com", sender_name="")
+                             username="u", password="", sender="a@example.com", sender_name="", now=NOW)
     assert channels.smtp_config(db.session).password == "secret-1"
     from models.audit import AuditEvent
     assert all("secret-1" not in str(e.detail) for e in db.session.scalars(select(AuditEvent)))
@@ -252,8 +252,8 @@ def outbox_id(mail):
 
 def test_robots_take_turns_with_a_wall_of_e_mails_due_at_the_same_moment(outbox_ready, arrivals, smtp_sink,
                                                                         webhook_server):
-    backlog(channels.utcnow() - timedelta(minutes=1), emails=300, wecom=20, dingtalk=20, feishu=20)
-    assert channels.drain(db.session) == {"sent": 360, "retry": 0, "failed": 0, "done": True, "down": []}
+    backlog(utcnow() - timedelta(minutes=1), emails=300, wecom=20, dingtalk=20, feishu=20)
+    assert delivery.drain(db.session, utcnow) == {"sent": 360, "retry": 0, "failed": 0, "done": True, "down": []}
     mails = sorted(at for at, _peer in smtp_sink.arrivals)
     robots = sorted(r["at"] for r in webhook_server.requests)
     assert len(mails) == 300 and len(robots) == 60
@@ -261,22 +261,22 @@ def test_robots_take_turns_with_a_wall_of_e_mails_due_at_the_same_moment(outbox_
     # before the last e-mail
     for kind in ROBOT_UNITS:
         first = min(r["at"] for r in webhook_server.requests if urllib.parse.urlsplit(r["path"]).path == f"/{kind}")
-        assert sum(at < first for at in mails) == channels.BATCH
+        assert sum(at < first for at in mails) == delivery.BATCH
     assert robots[-1] < mails[-1]
     # within e-mail, oldest first; one SMTP connection per batch of 50, not one per e-mail
     assert [outbox_id(m) for _to, m in smtp_sink.messages] == sorted(outbox_id(m) for _to, m in smtp_sink.messages)
-    assert len({peer for _at, peer in smtp_sink.arrivals}) == 300 // channels.BATCH
+    assert len({peer for _at, peer in smtp_sink.arrivals}) == 300 // delivery.BATCH
 
 
 def test_a_message_whose_claim_ran_out_goes_before_newer_ones(outbox_ready, smtp_sink):
     first = backlog(NOW, emails=3, prefix="old")
     # a delivery job claims them and is killed before sending: they stay claimed for CLAIM_SECONDS
-    assert channels.claim_next(db.session, "email", NOW, limit=3) == first
+    assert delivery.claim_next(db.session, "email", NOW, limit=3) == first
     newer = backlog(NOW + timedelta(minutes=1), emails=4, prefix="new")
-    assert channels.drain(db.session, now=NOW + timedelta(minutes=2))["sent"] == 4     # only the newer ones
+    assert delivery.drain(db.session, lambda: NOW + timedelta(minutes=2))["sent"] == 4     # only the newer ones
     later = backlog(NOW + timedelta(minutes=3), emails=4, prefix="later")
-    expired = NOW + timedelta(seconds=channels.CLAIM_SECONDS + 1)
-    assert channels.drain(db.session, now=expired, batch=2)["sent"] == 7
+    expired = NOW + timedelta(seconds=delivery.CLAIM_SECONDS + 1)
+    assert delivery.drain(db.session, lambda: expired, batch=2)["sent"] == 7
     sent = [outbox_id(m) for _to, m in smtp_sink.messages]
     assert sent == newer + first + later      # the released ones first, in their order
     db.session.expire_all()
@@ -285,12 +285,12 @@ def test_a_message_whose_claim_ran_out_goes_before_newer_ones(outbox_ready, smtp
 
 def test_messages_given_back_untried_keep_their_place_and_their_attempts(outbox_ready):
     ids = backlog(NOW, emails=6)
-    taken = channels.claim_next(db.session, "email", NOW, limit=4)
+    taken = delivery.claim_next(db.session, "email", NOW, limit=4)
     assert taken == ids[:4]
-    channels.release(db.session, taken[1:], NOW)      # a drain out of time gives back the rest of its batch
+    delivery.release(db.session, taken[1:], NOW)      # a drain out of time gives back the rest of its batch
     db.session.expire_all()
     assert [db.session.get(Outbox, i).attempts for i in ids] == [1, 0, 0, 0, 0, 0]
-    assert channels.claim_next(db.session, "email", NOW, limit=2) == ids[1:3]
+    assert delivery.claim_next(db.session, "email", NOW, limit=2) == ids[1:3]
 
 
 def test_workers_claiming_side_by_side_each_get_a_message_once(outbox_ready):
@@ -303,14 +303,14 @@ def test_workers_claiming_side_by_side_each_get_a_message_once(outbox_ready):
     def worker(_):
         got = []
         with Session(engine) as session:
-            while taken := channels.claim_next(session, "email", NOW, limit=25):
+            while taken := delivery.claim_next(session, "email", NOW, limit=25):
                 got += taken
         return got
 
     with ThreadPoolExecutor(4) as pool:
         claimed = [i for got in pool.map(worker, range(4)) for i in got]
     assert sorted(claimed) == ids       # each exactly once
-    assert channels.claim(db.session, ids, NOW) == []       # nothing left to take
+    assert delivery.claim(db.session, ids, NOW) == []       # nothing left to take
 
 
 @pytest.fixture
@@ -331,13 +331,13 @@ def test_an_unreachable_mail_server_costs_one_timeout_and_robots_still_go_out(ou
     db.session.commit()
     ids = backlog(NOW, emails=120, wecom=10)
     start = time.monotonic()
-    result = channels.drain(db.session, now=NOW)
+    result = delivery.drain(db.session, lambda: NOW)
     assert time.monotonic() - start < 5
-    assert result == {"sent": 10, "retry": channels.BATCH, "failed": 0, "done": True, "down": ["email"]}
+    assert result == {"sent": 10, "retry": delivery.BATCH, "failed": 0, "done": True, "down": ["email"]}
     assert len(webhook_server.requests) == 10
     db.session.expire_all()
     mails = [db.session.get(Outbox, i) for i in ids[:120]]
-    tried, untouched = mails[:channels.BATCH], mails[channels.BATCH:]
+    tried, untouched = mails[:delivery.BATCH], mails[delivery.BATCH:]
     # the batch goes back for a retry in a minute with the server's error; the rest waits untouched
     assert all(r.status == "pending" and r.attempts == 1 and r.next_attempt_at == NOW + timedelta(minutes=1)
                and "timed out" in r.last_error for r in tried)

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain import channels, halfyear, penalties
+from domain import channels, delivery, halfyear, penalties
 from models.complaint import Notification
 from models.org import OrgUnit
 from models.report import HalfYearReport
@@ -142,11 +142,11 @@ def test_overlapping_runs_write_one_report(session, company):
     assert len(notices(session)) == 4 and len({k for _u, k in notices(session)}) == 4
 
 
-def test_announced_by_e_mail_once_with_the_headline(app, session, company, smtp_sink):
-    # app: the e-mail is written by domain.messages, which reads current_app's BASE_URL and Flask-Babel
+def test_announced_by_e_mail_once_with_the_headline(session, company, smtp_sink):
     build(session)
     channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
-                             security="none", username="", password="", sender="kesu@example.com", sender_name="客诉系统")
+                             security="none", username="", password="", sender="kesu@example.com",
+                             sender_name="客诉系统", now=DEC_1)
     user(session, "manager").email = "wang@example.com"
     user(session, "market_head").email = "he.li@example.com"
     session.commit()
@@ -155,7 +155,7 @@ def test_announced_by_e_mail_once_with_the_headline(app, session, company, smtp_
     session.commit()
     rows = session.scalars(select(Outbox).where(Outbox.kind == halfyear.NOTICE)).all()
     assert len(rows) == 2
-    outcome = channels.deliver(session, [r.id for r in rows], DEC_1 + DAY)
+    outcome = delivery.deliver(session, [r.id for r in rows], DEC_1 + DAY)
     assert outcome["sent"] == 2
     mails = sorted(smtp_sink.messages, key=lambda m: m[0][0])
     assert [to[0] for to, _m in mails] == ["he.li@example.com", "wang@example.com"]

@@ -62,14 +62,14 @@ def test_an_empty_period_is_empty(session, company):
                          datetime(2025, 2, 1, tzinfo=TZ), NOV) == []
 
 
-def test_store_and_branch_heads_get_the_weekly_page_once_on_monday(app, session, company, smtp_sink):
-    # app: the e-mail is written by domain.messages, which reads current_app's BASE_URL and Flask-Babel
-    from domain import channels, reminders
+def test_store_and_branch_heads_get_the_weekly_page_once_on_monday(session, company, smtp_sink):
+    from domain import channels, delivery, reminders
     from models.complaint import Notification
-    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
-                             security="none", username="", password="", sender="kesu@example.com", sender_name="")
-    user(session, "xh_head").email = "yang.fan@example.com"
     monday = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)          # Monday 09:00 Shanghai
+    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
+                             security="none", username="", password="", sender="kesu@example.com",
+                             sender_name="", now=monday)
+    user(session, "xh_head").email = "yang.fan@example.com"
     register(session, "receiver", at=monday - 2 * DAY)
     session.commit()
     assert reminders.send_weekly_ledger(session, monday - DAY) == 0    # Sunday
@@ -83,7 +83,7 @@ def test_store_and_branch_heads_get_the_weekly_page_once_on_monday(app, session,
 
     from models.sla import Outbox
     ids = list(session.scalars(sel(Outbox.id).where(Outbox.kind == "ledger:weekly")))
-    assert channels.deliver(session, ids, monday)["sent"] == 1
+    assert delivery.deliver(session, ids, monday)["sent"] == 1
     to, mail = smtp_sink.messages[-1]
     text = mail.get_body(("plain",)).get_content()
     assert to == ["yang.fan@example.com"] and mail["Subject"].startswith("【客诉周报】本周受理 1 条")

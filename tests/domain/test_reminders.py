@@ -274,8 +274,7 @@ def test_overdue_counts_per_clock_are_capped_and_skip_paused_clocks(session, com
     assert reminders.overdue_count(session, NOW + 25 * H) == 2
 
 
-def test_the_quality_head_gets_quality_s_digest_once_on_working_days(app, session, company):
-    # app: domain.messages reads current_app's BASE_URL for the digest's link
+def test_the_quality_head_gets_quality_s_digest_once_on_working_days(session, company):
     """Issue 13: only heads with the handler role got a digest; the head of 品管部 (吴芳) had none."""
     from domain import messages
     late = register(session)                                      # Mon 11:00: dispatch due Tue 11:00
@@ -298,7 +297,7 @@ def test_the_quality_head_gets_quality_s_digest_once_on_working_days(app, sessio
     assert reminders.send_digests(session, tuesday_noon + H) == 0
     assert len(quality_digests()) == 1
 
-    subject, lines, _link = messages._quality_digest(session, messages._gettext(), tuesday_noon)
+    subject, lines, _link = messages._quality_digest(session, messages.chinese, tuesday_noon)
     assert subject == "【客诉日报】品管待办：已超时 1 条，今日到期 1 条"
     assert lines == ["待分派（2 条）：",
                      f"  {late.number} 分派 已超时（截止 2026-11-24 11:00）",

@@ -14,7 +14,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from sqlalchemy import func, select, text
 
-from domain import channels, intake
+from domain import channels, delivery, intake
 from jobs.localredis import redis_binary
 from models import db, utcnow
 from models.complaint import Category, Notification
@@ -74,7 +74,8 @@ def test_the_cron_runs_the_sweep_every_minute():
 
 def test_an_overdue_complaint_reminds_in_app_and_by_e_mail_once(demo, redis_url, smtp_sink):
     channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(smtp_sink.port),
-                             security="none", username="", password="", sender="kesu@example.com", sender_name="")
+                             security="none", username="", password="", sender="kesu@example.com",
+                             sender_name="", now=utcnow())
     user("quality").email = "li.jing@example.com"
     c = overdue_complaint()
     first = run_sweep(redis_url)
@@ -87,6 +88,26 @@ def test_an_overdue_complaint_reminds_in_app_and_by_e_mail_once(demo, redis_url,
     again = run_sweep(redis_url)
     assert again["notices"] == 0 and again["delivery_jobs"] == 0
     assert len(smtp_sink.messages) == mails and dispatch_due(c) == ["quality", "quality2", "receiver"]
+
+
+def test_the_delivery_job_writes_in_each_recipient_s_language_with_the_app_s_address(app, demo, redis_url,
+                                                                                     smtp_sink):
+    """domain.messages knows no Flask (issue 14): the job gives it the app's BASE_URL and the
+    catalogues — the English-speaking quality officer gets English, the receiver Chinese."""
+    app.config["BASE_URL"] = "https://kesu.example.com/"
+    channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(smtp_sink.port),
+                             security="none", username="", password="", sender="kesu@example.com",
+                             sender_name="", now=utcnow())
+    user("quality").email, user("quality").locale = "li.jing@example.com", "en"
+    user("receiver").email = "wang.fang@example.com"
+    c = overdue_complaint()
+    run_sweep(redis_url)
+    english = [m for to, m in smtp_sink.messages if to == ["li.jing@example.com"]]
+    chinese = [m for to, m in smtp_sink.messages if to == ["wang.fang@example.com"]]
+    assert english and all(m["Subject"].startswith(f"[Kesu reminder] {c.number} ") for m in english)
+    assert f"【客诉提醒】{c.number} 分派已到期" in [m["Subject"] for m in chinese]
+    for mail in english + chinese:
+        assert f"https://kesu.example.com/complaints/{c.id}" in mail.get_body(("plain",)).get_content()
 
 
 def _hold_write_lock(database_url):
@@ -234,7 +255,7 @@ def test_more_than_a_thousand_due_messages_go_out_in_one_sweeps_drain(outbox_rea
     assert result["delivery_jobs"] == 1
     assert statuses() == {"sent": 1500}
     assert len(smtp_sink.messages) == 1200 and len(webhook_server.requests) == 300     # each once
-    assert len({peer for _at, peer in smtp_sink.arrivals}) == 1200 // channels.BATCH     # one per batch
+    assert len({peer for _at, peer in smtp_sink.arrivals}) == 1200 // delivery.BATCH     # one per batch
     conn = Redis.from_url(redis_url)
     assert not conn.exists("kesu:outbox:drain")      # finished: the next sweep may start one
     conn.close()

@@ -107,9 +107,9 @@ def test_a_department_robot_is_set_tested_and_its_failures_listed(login_as, webh
     clerk = as_user(admin.client.application, "receiver")
     c = register_on_screen(clerk)
     make_overdue(c)
-    from domain import channels
+    from domain import delivery
     row = db.session.scalar(select(Outbox).where(Outbox.kind == "sla:due:dispatch"))
-    row.attempts, row.status, row.last_error = channels.MAX_ATTEMPTS, "failed", "HTTP 500 Internal Server Error"
+    row.attempts, row.status, row.last_error = delivery.MAX_ATTEMPTS, "failed", "HTTP 500 Internal Server Error"
     db.session.commit()
     page = admin.get("/admin/reminders").get_data(as_text=True)
     assert "HTTP 500 Internal Server Error" in page and "分派已到期" in page and "重发" in page
