@@ -51,13 +51,15 @@ def category_id(session, name: str = "异物") -> int:
     return session.scalar(select(Category.id).where(Category.name == name))
 
 
-def register(session, clerk: str = "receiver", *, at: datetime = NOW, **fields) -> Complaint:
+def register(session, clerk: str = "receiver", *, at: datetime = NOW, token: str | None = None,
+             **fields) -> Complaint:
     """A complaint registered by `clerk` through domain.intake (a hair in a moon cake, general);
-    `fields` are intake.IntakeData's."""
+    `fields` are intake.IntakeData's; `token` the form's (its pending files are attached)."""
     data = dict(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
                 category_id=category_id(session), severity="general")
     data.update(fields)
-    return intake.register(session, user(session, clerk), intake.IntakeData(**data), now=at, tz=TZ).complaint
+    return intake.register(session, user(session, clerk), intake.IntakeData(**data), now=at, tz=TZ,
+                           token=token).complaint
 
 
 def act(session, who: str, complaint: Complaint, action: str, *, at: datetime = NOW, **fields) -> Complaint:

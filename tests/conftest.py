@@ -280,6 +280,23 @@ def demo(app, company):
     return db.session
 
 
+@pytest.fixture(scope="module")
+def module_app(database_url, redis_url, demo_company_rows):
+    """One app and the demo company for all the tests of a module that leave the data as they found
+    it (what they write — logins, audit events — stays until the module ends). Such a module must
+    not also use the per-test fixtures (app, demo, session …): they empty the database after each test."""
+    app = create_app(_test_config(database_url, redis_url))
+    Loaded(database_url, demo_company_rows)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _empty_tables(database_url)
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    conn.close()
+
+
 # --- web helpers ------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -269,3 +269,13 @@ def test_login_works_when_redis_is_down_and_says_so_in_the_log(make_app, company
         assert resp.status_code == 303
         assert any("falling back" in r.getMessage().lower() or "storage" in r.getMessage().lower()
                    for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_user_without_roles_is_told_so(login_as):
+    u = db.session.scalar(select(User).where(User.username == "rd"))
+    u.role_rows.clear()
+    db.session.commit()
+    web = login_as("rd")
+    assert "尚未分配角色" in web.get("/", follow_redirects=True).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.kind == audit.LOGIN)) == 1
