@@ -16,27 +16,27 @@ from models import db, utcnow
 from models.complaint import Complaint
 from models.org import OrgUnit
 from models.sla import Outbox
-from tests.domain.test_workflow import NOW, new_complaint, user_on_app as user
+from tests.builders import NOW, register, user
 
 H = timedelta(hours=1)
 DUE = NOW + 24 * H      # a new complaint's dispatch clock (generic preset) is due
 
 
 def smtp_on(port):
-    channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(port), security="none",
+    channels.set_smtp_config(db.session, user(db.session, "admin"), host="127.0.0.1", port=str(port), security="none",
                              username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
 
 
 def test_due_reminders_are_e_mailed_once_with_no_customer_data(demo, smtp_sink):
     smtp_on(smtp_sink.port)
-    user("quality").email = "li.jing@example.com"
-    user("receiver").email = "chen.xiao@example.com"     # quality2 has no address: in-app only
-    c = new_complaint(customer_name="王秀英", customer_phone="13812345678")
+    user(db.session, "quality").email = "li.jing@example.com"
+    user(db.session, "receiver").email = "chen.xiao@example.com"     # quality2 has no address: in-app only
+    c = register(db.session, customer_name="王秀英", customer_phone="13812345678")
     db.session.commit()
     result = reminders.sweep(db.session, DUE)
     db.session.commit()
     rows = db.session.scalars(select(Outbox).where(Outbox.kind == "sla:due:dispatch")).all()
-    assert {r.user_id for r in rows} == {user("quality").id, user("receiver").id}
+    assert {r.user_id for r in rows} == {user(db.session, "quality").id, user(db.session, "receiver").id}
     assert result.outbox >= 2
     outcome = delivery.deliver(db.session, delivery.due_ids(db.session, DUE), DUE)
     assert outcome["sent"] == result.outbox and outcome["retry"] == outcome["failed"] == 0
@@ -57,8 +57,8 @@ def test_due_reminders_are_e_mailed_once_with_no_customer_data(demo, smtp_sink):
 
 
 def test_no_smtp_server_no_e_mail_rows(demo):
-    user("quality").email = "li.jing@example.com"
-    new_complaint()
+    user(db.session, "quality").email = "li.jing@example.com"
+    register(db.session)
     db.session.commit()
     reminders.sweep(db.session, DUE)
     assert db.session.scalar(select(Outbox.id).limit(1)) is None
@@ -67,8 +67,8 @@ def test_no_smtp_server_no_e_mail_rows(demo):
 def test_an_unreachable_mail_server_is_retried_with_backoff(demo):
     from tests.conftest import free_port
     smtp_on(free_port())       # nothing listens there
-    user("quality").email = "li.jing@example.com"
-    new_complaint()
+    user(db.session, "quality").email = "li.jing@example.com"
+    register(db.session)
     db.session.commit()
     reminders.sweep(db.session, DUE)
     db.session.commit()
@@ -83,7 +83,7 @@ def test_an_unreachable_mail_server_is_retried_with_backoff(demo):
 
 def robot_on(unit_name, kind, url, secret=None):
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == unit_name))
-    channels.set_robot(db.session, user("admin"), unit, kind, url, secret, now=NOW)
+    channels.set_robot(db.session, user(db.session, "admin"), unit, kind, url, secret, now=NOW)
     return unit
 
 
@@ -94,7 +94,7 @@ def test_a_robot_answering_500_then_200_gets_the_message_once(demo, webhook_serv
     path = {"wecom": "/cgi-bin/webhook/send?key=abc", "dingtalk": "/robot/send?access_token=tok",
             "feishu": "/open-apis/bot/v2/hook/xyz"}[kind]
     robot_on("上海徐汇店", kind, webhook_server.url + path, secret)   # the receiving store's group
-    c = new_complaint(customer_phone="13812345678")
+    c = register(db.session, customer_phone="13812345678")
     db.session.commit()
     reminders.sweep(db.session, DUE)
     db.session.commit()
@@ -135,7 +135,7 @@ def test_a_robot_answering_500_then_200_gets_the_message_once(demo, webhook_serv
 def test_a_robot_that_refuses_in_its_answer_body_is_an_error(demo, webhook_server):
     webhook_server.answers = [(200, {"errcode": 310000, "errmsg": "sign not match"})]
     robot_on("上海徐汇店", "dingtalk", webhook_server.url + "/robot/send?access_token=t", "wrong")
-    new_complaint()
+    register(db.session)
     db.session.commit()
     reminders.sweep(db.session, DUE)
     db.session.commit()
@@ -147,7 +147,7 @@ def test_a_robot_that_refuses_in_its_answer_body_is_an_error(demo, webhook_serve
 def test_after_the_last_attempt_a_message_is_failed_until_the_admin_retries(demo, webhook_server):
     webhook_server.answers = [(502, {})]
     robot_on("上海徐汇店", "wecom", webhook_server.url + "/send?key=k")
-    new_complaint()
+    register(db.session)
     db.session.commit()
     reminders.sweep(db.session, DUE)
     db.session.commit()
@@ -160,25 +160,26 @@ def test_after_the_last_attempt_a_message_is_failed_until_the_admin_retries(demo
     assert len(webhook_server.requests) == delivery.MAX_ATTEMPTS
     assert delivery.deliver(db.session, [row.id], at + 10 * H)["sent"] == 0      # failed stays failed
     webhook_server.answers = [(200, {"errcode": 0})]
-    assert delivery.retry(db.session, user("admin"), row.id, now=utcnow())
+    assert delivery.retry(db.session, user(db.session, "admin"), row.id, now=utcnow())
     db.session.commit()
     assert delivery.deliver(db.session, [row.id], utcnow())["sent"] == 1
 
 
 def test_robot_and_smtp_settings_are_checked(demo):
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == "生产部"))
+    admin = user(db.session, "admin")
     with pytest.raises(InvalidInput):
-        channels.set_robot(db.session, user("admin"), unit, "wecom", "javascript:alert(1)", None, now=NOW)
+        channels.set_robot(db.session, admin, unit, "wecom", "javascript:alert(1)", None, now=NOW)
     with pytest.raises(InvalidInput):
-        channels.set_robot(db.session, user("admin"), unit, "telegram", "https://x.example/hook", None, now=NOW)
+        channels.set_robot(db.session, admin, unit, "telegram", "https://x.example/hook", None, now=NOW)
     with pytest.raises(InvalidInput) as err:
-        channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="99999", security="tls?",
+        channels.set_smtp_config(db.session, admin, host="smtp.example.com", port="99999", security="tls?",
                                  username="", password="", sender="nobody", sender_name="", now=NOW)
     assert {p.field for p in err.value.problems} == {"port", "security", "sender"}
-    channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="465", security="ssl",
+    channels.set_smtp_config(db.session, admin, host="smtp.example.com", port="465", security="ssl",
                              username="u", password="secret-1", sender="a@example.com", sender_name="", now=NOW)
     # an empty password keeps the stored one (the form never shows it)
-    channels.set_smtp_config(db.session, user("admin"), host="smtp.example.com", port="465", security="ssl",
+    channels.set_smtp_config(db.session, admin, host="smtp.example.com", port="465", security="ssl",
                              username="u", password="", sender="a@example.com", sender_name="", now=NOW)
     assert channels.smtp_config(db.session).password == "secret-1"
     from models.audit import AuditEvent
@@ -195,7 +196,7 @@ def backlog(at, emails=0, prefix="b", **robots):
     kind's (ids in that order, like a sweep's inserts). Returns their ids."""
     from sqlalchemy import insert
     c = db.session.scalar(select(Complaint).limit(1))
-    quality = user("quality")
+    quality = user(db.session, "quality")
     quality.email = quality.email or "li.jing@example.com"
     rows = [dict(channel="email", dedupe_key=f"{prefix}:e{i}", kind="notice", user_id=quality.id, complaint_id=c.id)
             for i in range(emails)]
@@ -217,7 +218,7 @@ def outbox_ready(demo, smtp_sink, webhook_server):
     smtp_on(smtp_sink.port)
     for kind, unit_name in ROBOT_UNITS.items():
         robot_on(unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
-    new_complaint()
+    register(db.session)
     db.session.execute(delete(Outbox))
     db.session.commit()
 

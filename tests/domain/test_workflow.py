@@ -270,14 +270,3 @@ def test_settled_on_the_spot_runs_only_follow_up_and_close(session, company):
     kinds = sorted(k.kind for k in session.scalars(select(SlaClock).where(SlaClock.complaint_id == c.id)))
     assert kinds == ["close", "follow_up"]
 
-
-# tests/domain/test_channels.py (being changed elsewhere as this is written) still imports these two;
-# they work on the app's db.session. Remove them once it uses tests/builders.py.
-def user_on_app(username):
-    from models import db
-    return user(db.session, username)
-
-
-def new_complaint(clerk="receiver", **fields):
-    from models import db
-    return register(db.session, clerk, **fields)

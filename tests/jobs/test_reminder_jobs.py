@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from redis import Redis
@@ -14,16 +13,16 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from sqlalchemy import func, select, text
 
-from domain import channels, delivery, intake
+from domain import channels, delivery
 from jobs.localredis import redis_binary
 from models import db, utcnow
-from models.complaint import Category, Notification
+from models.complaint import Notification
 from models.sla import Outbox, SlaClock
 from models.user import User
+from tests.builders import register
 from tests.conftest import UPLOAD_DIR, Web, free_port
 from tests.domain.test_channels import arrivals  # noqa: F401 — a fixture
 
-TZ = ZoneInfo("Asia/Shanghai")
 DUE_NOW = timedelta(hours=25)      # registered 25 h ago: the 24 h dispatch clock is due, not escalated
 
 
@@ -32,10 +31,7 @@ def user(name):
 
 
 def overdue_complaint():
-    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
-                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
-                             severity="general")
-    c = intake.register(db.session, user("receiver"), data, now=utcnow() - DUE_NOW, tz=TZ).complaint
+    c = register(db.session, at=utcnow() - DUE_NOW)
     db.session.commit()
     return c
 
@@ -234,10 +230,7 @@ def outbox_ready(demo, smtp_sink, webhook_server):
     smtp_on(smtp_sink.port)
     for kind, unit_name in ROBOT_UNITS.items():
         robot_on(unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
-    data = intake.IntakeData(customer_name="王女士", customer_phone="13812345678", content="月饼里有头发",
-                             category_id=db.session.scalar(select(Category.id).where(Category.name == "异物")),
-                             severity="general")
-    intake.register(db.session, user("receiver"), data, now=utcnow(), tz=TZ)
+    register(db.session, at=utcnow())
     db.session.execute(delete(Outbox))
     db.session.commit()
 
