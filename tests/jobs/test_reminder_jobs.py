@@ -187,12 +187,9 @@ def own_redis():
         server.stop()
 
 
-def test_with_redis_down_intake_and_workflow_work_and_reminders_catch_up(make_app, own_redis):
+def test_with_redis_down_intake_and_workflow_work_and_reminders_catch_up(make_app, company, own_redis):
     app = make_app(REDIS_URL=own_redis.url, RATELIMIT_STORAGE_URI=own_redis.url)
     with app.app_context():
-        from demo import seed
-        seed(db.session)
-        db.session.commit()
         own_redis.stop()
         from tests.builders import register_on_screen, step, unit
         clerk = Web(app.test_client())
