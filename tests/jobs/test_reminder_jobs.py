@@ -224,9 +224,9 @@ def outbox_ready(demo, smtp_sink, webhook_server):
     from sqlalchemy import delete
 
     from tests.domain.test_channels import ROBOT_UNITS, robot_on, smtp_on
-    smtp_on(smtp_sink.port)
+    smtp_on(db.session, smtp_sink.port)
     for kind, unit_name in ROBOT_UNITS.items():
-        robot_on(unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
+        robot_on(db.session, unit_name, kind, f"{webhook_server.url}/{kind}", None if kind == "wecom" else "SEC-test")
     register(db.session, at=utcnow())
     db.session.execute(delete(Outbox))
     db.session.commit()
@@ -240,7 +240,7 @@ def statuses():
 def test_more_than_a_thousand_due_messages_go_out_in_one_sweeps_drain(outbox_ready, arrivals, redis_url, smtp_sink,
                                                                      webhook_server):
     from tests.domain.test_channels import backlog
-    backlog(utcnow() - timedelta(minutes=1), emails=1200, wecom=100, dingtalk=100, feishu=100)
+    backlog(db.session, utcnow() - timedelta(minutes=1), emails=1200, wecom=100, dingtalk=100, feishu=100)
     result = run_sweep(redis_url)
     assert result["delivery_jobs"] == 1
     assert statuses() == {"sent": 1500}
@@ -258,7 +258,7 @@ def test_a_drain_out_of_time_hands_over_and_sweeps_meanwhile_add_none(outbox_rea
 
     from tests.domain.test_channels import backlog
     monkeypatch.setattr(jobs.reminders, "DRAIN_SECONDS", 0.05)
-    backlog(utcnow() - timedelta(minutes=1), emails=300)
+    backlog(db.session, utcnow() - timedelta(minutes=1), emails=300)
     conn = Redis.from_url(redis_url)
     queue = Queue("default", connection=conn)
     first, second = queue.enqueue("jobs.reminders.sweep"), queue.enqueue("jobs.reminders.sweep")
@@ -275,7 +275,7 @@ def test_a_drain_out_of_time_hands_over_and_sweeps_meanwhile_add_none(outbox_rea
 def test_a_killed_drain_is_replaced_by_a_sweep_once_its_mark_expires(outbox_ready, redis_url, smtp_sink):
     from jobs.reminders import DRAIN_KEY, DRAIN_TTL
     from tests.domain.test_channels import backlog
-    backlog(utcnow() - timedelta(minutes=1), emails=10)
+    backlog(db.session, utcnow() - timedelta(minutes=1), emails=10)
     conn = Redis.from_url(redis_url)
     conn.set(DRAIN_KEY, "1", ex=DRAIN_TTL)       # a drain whose worker was killed
     assert run_sweep(redis_url)["delivery_jobs"] == 0 and statuses() == {"pending": 10}
