@@ -79,6 +79,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
+    from blueprints._access import to_login
+    login_manager.unauthorized_handler(to_login)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     limiter.init_app(app)
     compress.init_app(app)

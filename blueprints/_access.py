@@ -42,6 +42,18 @@ def _is_htmx() -> bool:
 
 # --- guards -------------------------------------------------------------------
 
+def to_login():
+    """An anonymous request to a page that needs a login: the login page (a redirect), or for an
+    HTMX request 401 with HX-Redirect (htmx would otherwise swap the login page into a fragment).
+    Also Flask-Login's answer for @login_required (app.py)."""
+    login = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if _is_htmx():
+        resp = make_response("", 401)
+        resp.headers["HX-Redirect"] = login
+        return resp
+    return redirect(login)
+
+
 def role_guard(*roles: str, also=None):
     """`bp.before_request(role_guard(Role.X))`: anonymous page → login redirect, anonymous
     HTMX → 401 + HX-Redirect, wrong role → 403 page (and an audit event). `also(user)` lets in
@@ -50,12 +62,7 @@ def role_guard(*roles: str, also=None):
 
     def guard():
         if not current_user.is_authenticated:
-            login = url_for("auth.login", next=request.full_path.rstrip("?"))
-            if _is_htmx():
-                resp = make_response("", 401)
-                resp.headers["HX-Redirect"] = login
-                return resp
-            return redirect(login)
+            return to_login()
         if not (current_user.roles & wanted or (also is not None and also(current_user))):
             audit.record(db.session, audit.PERMISSION_DENIED, actor_id=current_user.id,
                          target=f"path:{request.path}"[:200], ip=client_ip(), now=utcnow())

@@ -97,6 +97,6 @@ def card_decision(complaint_id, step):
         fresh = _penalty_or_404(complaint_id)
         if result.taken_by_someone_else:
             return _card(fresh, 409, done=_("已由别人处理。"))
-        return _card(fresh, 422, message=result.message, rejecting=step == "reject",
+        return _card(fresh, result.status, message=result.message, rejecting=step == "reject",
                      comment=request.form.get("comment"))
     return perform(_step(p.complaint, step), respond)

@@ -245,10 +245,7 @@ def url(w, endpoint, user_name):
 
 
 # Where the app answers otherwise than the rule (reported; xfail(strict) so that a fix is noticed).
-GAPS = {
-    ("auth.change_password", "anonymous"): "login_required answers anonymous HTMX with a 302, not 401 + HX-Redirect",
-    ("auth.no_role", "anonymous"): "login_required answers anonymous HTMX with a 302, not 401 + HX-Redirect",
-}
+GAPS: dict = {}
 
 
 def cases(check, applies, get_only=False):
