@@ -291,6 +291,6 @@ def card_decision(complaint_id, action):
                          oob_count=queues.count_to_approve(db.session, current_user))
         if result.taken_by_someone_else:
             return taken(409, result.message if result.conflict else None)
-        return _card(complaint_or_404(complaint_id), result.status, message=result.message, rejecting=action == "reject",
+        return _card(complaint_or_404(complaint_id), 422, message=result.message, rejecting=action == "reject",
                      comment=request.form.get("comment"))
     return perform(_act(c, action), respond)
