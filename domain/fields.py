@@ -41,3 +41,20 @@ def _parse(raw, hint):
     if hint == bool | None:
         return {"yes": True, "1": True, "no": False, "0": False}.get(raw)
     return raw
+
+
+# Fields many steps share.
+
+@dataclass(frozen=True)
+class Comment(Fields):
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Note(Fields):
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Reason(Fields):
+    reason: str | None = None

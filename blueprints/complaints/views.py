@@ -17,6 +17,7 @@ from blueprints._render import company_tz, fragment, is_htmx, render, see_other,
 from blueprints.complaints import bp
 from blueprints.penalties.views import section as penalty_section
 from domain import attachments, clocks, privacy, registry, workflow
+from domain.categories import options as category_choices
 from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
 from domain.orgtree import tree
 from domain.scoping import complaint_or_none, covered_unit_ids
@@ -46,22 +47,6 @@ def _unit_options():
     return pairs
 
 
-def _category_options():
-    """Top categories, each followed by its sub-categories (one query)."""
-    rows = db.session.execute(select(Category.id, Category.parent_id, Category.name)
-                              .order_by(Category.sort, Category.id)).all()
-    children: dict[int, list] = {}
-    for row in rows:
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append((row.id, "　" + row.name))
-    pairs = []
-    for row in rows:
-        if row.parent_id is None:
-            pairs.append((row.id, row.name))
-            pairs.extend(children.get(row.id, []))
-    return pairs
-
-
 def _filters():
     date_from, bad_from = date_arg("from")
     date_to, bad_to = date_arg("to")
@@ -84,12 +69,13 @@ def index():
     args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
     next_url = url_for("complaints.index", **args, after=page.next_cursor) if page.next_cursor else None
     units = {u.id: u.name for u in db.session.scalars(select(OrgUnit))}
-    categories = {c.id: c.name for c in db.session.scalars(select(Category))}
+    category_options = category_choices(db.session)   # one query: the filter's options and the rows' names
+    categories = {i: name.lstrip("　") for i, name in category_options}
     badges = clocks.badges(db.session, [c.id for c in page.rows], utcnow())   # the countdowns, one query
     return render("complaints/index.html", "complaints/_rows.html", page=page, f=f, mine=mine, args=args,
                   badges=badges,
                   next_url=next_url, bad_date=bad_date, units=units, categories=categories,
-                  unit_options=_unit_options(), category_options=_category_options(),
+                  unit_options=_unit_options(), category_options=category_options,
                   first_page=not request.args.get("after"),
                   stage_options=list(STAGE_LABELS.items()), severity_options=list(SEVERITY_LABELS.items()))
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 from sqlalchemy import select
 
 from domain.errors import InvalidInput, N_, NotAllowed, Stale
-from domain.fields import Fields
+from domain.fields import Comment, Fields
 from domain.money import parse_amount
 from domain.notify import notify, users_with
 from domain.penalties.rules import AMOUNT_MESSAGE, MAX_AMOUNT, propose
@@ -36,11 +36,6 @@ STALE = N_("在您操作的同时，这条罚扣已有变化。请刷新后再�
 class ProposeFields(Fields):
     amount: str | None = None        # empty: the rules' amount
     reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CommentFields(Fields):
-    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +60,7 @@ def _amount(value):
 class Step:
     name: ClassVar[str]
     label: ClassVar[str]
-    fields: ClassVar[type[Fields]] = CommentFields
+    fields: ClassVar[type[Fields]] = Comment
     refused: ClassVar[str]             # NotAllowed message for the wrong person
 
     def may(self, session, actor, p) -> bool:

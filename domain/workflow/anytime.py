@@ -10,8 +10,8 @@ from domain import clocks
 from domain.errors import InvalidInput, N_
 from domain.roles import Role
 from domain.text import checked
-from domain.workflow.core import (ALL_TYPES, COMPLAINT, DISPATCHERS, INQUIRY, OPEN, Action, Fields, Note, Outcome,
-                                  Reason, S, dispatcher, end_pause, handles, receiver_side, register)
+from domain.fields import Note, Reason
+from domain.workflow.core import (ALL_TYPES, COMPLAINT, DISPATCHERS, INQUIRY, OPEN, Action, Fields, Outcome, S, dispatcher, end_pause, handles, receiver_side, register)
 from models.complaint import Complaint
 
 

@@ -10,9 +10,8 @@ from domain.roles import Role
 from domain.settings import DEFAULT_HEAD_APPROVAL_LIMIT
 from domain.severity import Severity
 from domain.text import checked
-from domain.workflow.core import Action, Comment, Outcome, S, handles, last_actor, register
-
-
+from domain.fields import Comment
+from domain.workflow.core import Action, Outcome, S, handles, last_actor, register
 def approval_level(c, head_limit: Decimal = DEFAULT_HEAD_APPROVAL_LIMIT) -> str:
     """Major/serious or an amount above the limit → the manager; otherwise the head."""
     if c.severity in (Severity.MAJOR, Severity.SERIOUS) or (c.proposal_amount or 0) > head_limit:

@@ -9,8 +9,8 @@ from domain.notify import notify, users_with
 from domain.roles import Role
 from domain.text import checked
 from domain.workflow.choices import ANSWER_METHODS, FAILED_CONTACTS_TO_CLOSE, VERDICTS
-from domain.workflow.core import (ALL_TYPES, DISPATCHERS, Action, Comment, Fields, Note, Outcome, S,
-                                  complained_against, dispatcher, handles, receiver_side, register)
+from domain.fields import Comment, Note
+from domain.workflow.core import (ALL_TYPES, DISPATCHERS, Action, Fields, Outcome, S, complained_against, dispatcher, handles, receiver_side, register)
 from domain.workflow.new import pick
 from models.complaint import CustomerContact
 

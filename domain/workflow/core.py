@@ -33,22 +33,7 @@ ALL_TYPES = frozenset({COMPLAINT, INQUIRY, SUGGESTION})
 CONFLICT = CONFLICT_MESSAGE
 
 
-# --- common fields ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Comment(Fields):
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class Note(Fields):
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Reason(Fields):
-    reason: str | None = None
-
+# --- what an action returns ------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Outcome:

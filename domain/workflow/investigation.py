@@ -12,8 +12,8 @@ from domain.roles import Role
 from domain.settings import head_approval_limit
 from domain.text import checked
 from domain.workflow.choices import ACTION_KINDS, ANSWER_METHODS, CAUSES, PROPOSAL_KINDS
-from domain.workflow.core import (DISPATCHERS, Action, Fields, Outcome, Reason, S, complained_against, handles,
-                                  register)
+from domain.fields import Reason
+from domain.workflow.core import DISPATCHERS, Action, Fields, Outcome, S, complained_against, handles, register
 from domain.workflow.approval import approval_level
 from domain.workflow.new import DispatchFields, dispatch_choices, pick, send_to, target
 from models.complaint import CorrectiveAction, CustomerContact

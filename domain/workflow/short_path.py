@@ -9,7 +9,8 @@ from domain.roles import Role
 from domain.text import checked
 from domain.workflow.anytime import ReceiverSideAction
 from domain.workflow.choices import ANSWER_METHODS
-from domain.workflow.core import DISPATCHERS, INQUIRY, SUGGESTION, Fields, Note, Outcome, S, handles, register
+from domain.fields import Note
+from domain.workflow.core import DISPATCHERS, INQUIRY, SUGGESTION, Fields, Outcome, S, handles, register
 from domain.workflow.new import pick
 
 
