@@ -70,7 +70,7 @@ def seed_demo(if_empty):
     from demo import seed_complaints
     summary = seed(db.session)
     db.session.flush()
-    summary += f"，{seed_complaints(db.session)} 条投诉"
+    summary += f"，{seed_complaints(db.session, upload_root=current_app.config['UPLOAD_DIR'])} 条投诉"
     db.session.flush()
     # The half-year summary the scheduled job made in June (seed 001 三.4), so that page has one.
     from domain import halfyear

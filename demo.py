@@ -115,8 +115,10 @@ SPOT_ACTIONS = ["当场为顾客更换了一份新的{p}，并致歉。", "按�
                 "当场致歉并赠送一份小点心，顾客表示理解。"]
 
 
-def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) -> int:
-    """~`count` complaints over the last 14 months, registered through domain.intake."""
+def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026, upload_root=None) -> int:
+    """~`count` complaints over the last 14 months, registered through domain.intake, plus the
+    showcase cases (every channel, a paused, a withdrawn and a duplicate complaint, photos —
+    these only with `upload_root`, where the files are kept)."""
     import random
     from datetime import timedelta
 
@@ -169,7 +171,9 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
         data = intake.IntakeData(
             customer_name=name, customer_phone=phone, content=text.format(p=product), category_id=categories[sub],
             severity=severity, channel=channel, demand=demand, amount_claimed=claimed, safety=safety,
-            media=severity == "major" and rng.random() < 0.3, urgency="high" if severity in ("serious", "major") else "medium",
+            media=severity == "major" and rng.random() < 0.3,
+            urgency="high" if severity in ("serious", "major") else "low" if severity == "minor" and rng.random() < 0.5
+            else "medium",
             spot_action=spot if kind == "complaint" else None, spot_accepted=bool(spot), extra=extra, type=kind)
         result = intake.register(session, clerk, data, now=when, tz=tz, token=f"demo-{seed}-{i}")
         phones.append((phone, result.complaint.id, clerk))
@@ -185,6 +189,7 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026) ->
         amount_claimed=68, extra={"product_name": "鲜肉月饼"})
     intake.register(session, clerk, late, now=now - timedelta(hours=24, seconds=30), tz=tz, token=f"demo-{seed}-late")
     made += 1
+    made += showcase(session, now, tz, upload_root)
     # The history's reminders went out long ago: sent and read (the bell shows what is fresh).
     from sqlalchemy import update
 
@@ -335,3 +340,102 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
     session.flush()
     from domain import queues
     return queues.stage_counts(session)
+
+
+# --- the showcase: what random history may miss, so that every screen has an example ------------
+
+def photo(seed: int) -> bytes:
+    """A JPEG that looks like a photo of a pastry on a counter, with a dark speck on it."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+    rng = random.Random(seed)
+    img = Image.new("RGB", (1200, 900), (214, 204, 186))
+    draw = ImageDraw.Draw(img)
+    for y in range(0, 900, 6):   # the counter's grain
+        shade = rng.randint(-12, 12)
+        draw.line([(0, y), (1200, y + rng.randint(-4, 4))], fill=(200 + shade, 188 + shade, 168 + shade), width=3)
+    cx, cy, r = 600 + rng.randint(-80, 80), 450 + rng.randint(-60, 60), rng.randint(260, 320)
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(196, 132, 62), outline=(150, 92, 40), width=14)
+    draw.ellipse([cx - r // 2, cy - r // 2, cx + r // 2, cy + r // 2], outline=(170, 108, 48), width=10)
+    sx, sy = cx + rng.randint(-r // 2, r // 2), cy + rng.randint(-r // 2, r // 2)
+    draw.line([(sx, sy), (sx + 90, sy + 40)], fill=(30, 24, 20), width=4)    # a hair
+    img = img.filter(ImageFilter.GaussianBlur(1.2))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def showcase(session, now, tz, upload_root=None) -> int:
+    """Complaints the random history may not produce: one per channel the history leaves out,
+    a paused one, a withdrawn one, a duplicate, and walk-in complaints with photos."""
+    import io
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from domain import attachments, intake, workflow
+    from models.complaint import Category
+    from models.org import OrgUnit
+    from models.user import User
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    categories = {c.name: c.id for c in session.scalars(select(Category))}
+    units = {u.name: u for u in session.scalars(select(OrgUnit))}
+
+    def new(username, hours_ago, name, phone, content, category, *, channel="phone", token=None, **more):
+        data = intake.IntakeData(customer_name=name, customer_phone=phone, content=content,
+                                 category_id=categories[category], channel=channel, **more)
+        return intake.register(session, users[username], data, now=now - timedelta(hours=hours_ago), tz=tz,
+                               token=token).complaint
+
+    def do(username, c, action, hours_ago, **fields):
+        workflow.act(session, users[username], c, action, workflow.command(action, **fields), version=c.version,
+                     now=now - timedelta(hours=hours_ago))
+
+    made = []
+    # Channels the random history does not use (it has walk-in, phone, hotline, web, social).
+    made.append(new("cs1", 50, "欧阳女士", "13801230001", "发邮件反映：网购的凤梨酥礼盒里有两枚包装漏气，饼皮发软。",
+                    "包装破损", channel="email", customer_email="ouyang@example.com", demand="exchange",
+                    extra={"product_name": "凤梨酥 8 枚装"}))
+    made.append(new("cs2", 75, "钟先生", "02165430002", "来信反映：门店营业时间与网上公布的不一致，两次到店都没开门。",
+                    "其他", channel="letter", urgency="low", demand="explanation"))
+    made.append(new("ja_clerk", 30, "柏女士", "13801230003", "意见簿留言：希望增加无糖系列的品种。", "其他",
+                    channel="comment_book", type="suggestion", urgency="low"))
+    made.append(new("cs1", 20, "高女士", "13801230004", "在展会试吃时发现试吃盘没有遮盖，有苍蝇。", "其他",
+                    channel="other", demand="apology"))
+    do("ja_clerk", made[2], "acknowledge", 28, note="感谢建议，已转研发部评估无糖系列。")
+    for c in (made[0], made[3]):
+        do("quality", c, "dispatch", 2, unit_id=units["客服中心"].id)
+    # Waiting for the customer (§4.1): the clocks stand still.
+    paused = new("pd_clerk", 40, "孟女士", "13801230005", "买的芝士蛋糕有一股异味，要求退款。", "变质/过期",
+                 channel="walk_in", demand="refund", amount_claimed="88", extra={"product_name": "芝士蛋糕"})
+    do("quality", paused, "dispatch", 36, unit_id=units["生产部"].id, investigator_id=users["handler2"].id)
+    do("handler2", paused, "pause", 30, reason="等顾客提供购物小票照片和剩余样品")
+    made.append(paused)
+    # Withdrawn by the customer.
+    gone = new("receiver", 28, "蔡先生", "13801230006", "蛋黄酥礼盒少了一枚。", "错发/漏发", channel="walk_in",
+               demand="other", extra={"product_name": "蛋黄酥礼盒"})
+    do("receiver", gone, "withdraw", 26, reason="顾客回家后找到了那一枚（掉在袋子里），撤回投诉。")
+    made.append(gone)
+    # The same call registered twice.
+    first = new("cs2", 10, "潘女士", "13801230007", "热线来电：订的生日蛋糕晚送了两小时。", "延迟交货",
+                channel="hotline", demand="compensation", amount_claimed="100", urgency="high")
+    again = new("cs1", 9, "潘女士", "13801230007", "顾客再次来电催问：生日蛋糕晚送两小时的投诉。", "延迟交货",
+                channel="hotline", demand="compensation", amount_claimed="100")
+    do("quality", again, "mark_duplicate", 8, duplicate_of=first.number, reason="同一件事的第二个来电。")
+    made += [first, again]
+    # Walk-in complaints with photos, as the store's tablet sends them.
+    if upload_root is not None:
+        from pathlib import Path
+        for i, (name, phone, hours) in enumerate((("严女士", "13801230008", 6), ("季先生", "13801230009", 3))):
+            token = f"demo-photo-{i}"
+            for j in range(2):
+                attachments.store(session, Path(upload_root), users["receiver"], io.BytesIO(photo(i * 10 + j)),
+                                  f"IMG_20{i}{j}.jpg", token, now=now - timedelta(hours=hours))
+            made.append(new("receiver", hours, name, phone, "月饼里吃出一根头发，已拍照（见照片）。", "异物",
+                            channel="walk_in", demand="refund", amount_claimed="58", token=token,
+                            extra={"product_name": "五仁月饼 500g", "sample_received": True,
+                                   "sample_location": "店内冷柜留样"}))
+    return len(made)

@@ -145,3 +145,34 @@ def test_half_year_summary_command_any_period_once(app, company, tmp_path):
     other = runner.invoke(args=["half-year-summary", "--from", "2026-01-01", "--to", "2026-03-31"])
     assert other.exit_code == 0 and "已生成 2026-01-01 至 2026-03-31" in other.output
     assert db.session.scalar(select(func.count()).select_from(HalfYearReport)) == 2
+
+
+def test_the_demo_covers_every_channel_stage_and_urgency(app, full_demo):
+    """Issue 15: every screen has an example — every channel, stage, urgency and type, a paused,
+    a withdrawn and a duplicate complaint, and walk-in complaints with photos on disk."""
+    from pathlib import Path
+
+    from domain import attachments
+    from domain.intake import Channel, ComplaintType, Urgency
+    from domain.stages import Stage
+    from models.attachment import Attachment
+    from models.complaint import Complaint
+
+    def values(column):
+        return set(db.session.scalars(select(column).distinct()))
+    assert values(Complaint.channel) == {c.value for c in Channel}
+    assert values(Complaint.stage) == {s.value for s in Stage}
+    assert values(Complaint.urgency) == {u.value for u in Urgency}
+    assert values(Complaint.type) == {t.value for t in ComplaintType}
+    assert {"withdrawn", "duplicate", "resolved"} <= values(Complaint.close_reason)
+    paused = db.session.scalars(select(Complaint).where(Complaint.paused_at.is_not(None))).all()
+    assert paused and all(c.stage not in ("closed", "new") and c.pause_reason for c in paused)
+    duplicate = db.session.scalar(select(Complaint).where(Complaint.close_reason == "duplicate"))
+    assert duplicate.duplicate_of_id is not None
+    photos = db.session.scalars(select(Attachment).where(Attachment.complaint_id.is_not(None),
+                                                         Attachment.kind == "image")).all()
+    assert len({a.complaint_id for a in photos}) >= 2
+    root = Path(app.config["UPLOAD_DIR"])
+    for a in photos:
+        for variant in attachments.VARIANTS:
+            assert attachments.file_path(root, a, variant).stat().st_size > 1000
