@@ -66,6 +66,7 @@ from models.numbering import NumberCounter  # noqa: E402,F401
 from models.complaint import (Assignment, Attribution, Category, Complaint, ConcealmentReview, ComplaintEvent, CorrectiveAction,  # noqa: E402,F401
                               CustomerContact, Notification, Penalty, PenaltyEvent, StageCount)
 from models.attachment import Attachment  # noqa: E402,F401
+from models.reply import ReplyTemplate  # noqa: E402,F401
 from models.setting import Setting  # noqa: E402,F401
 from models.calendar import CalendarDay  # noqa: E402,F401
 from models.sla import Outbox, SlaClock  # noqa: E402,F401

@@ -3,7 +3,8 @@
 The bytes live outside the web root (instance/uploads, or KESU_UPLOAD_DIR), under a random
 key; the row says what they are. A file uploaded with a form that was then shown again with
 errors is kept "pending" under the form's intake token, so nothing the clerk photographed is
-lost; registering the complaint claims it.
+lost; registering the complaint claims it. Files added later (evidence, the answer's letter) go the
+same way with their action's form token and remember the stage they were added at.
 """
 from __future__ import annotations
 
@@ -32,5 +33,7 @@ class Attachment(db.Model):
     key: Mapped[str] = mapped_column(String(80), unique=True)  # storage path under the upload dir
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
+    # The stage the complaint was at when the file was added after intake (None: with the intake form).
+    stage: Mapped[str | None] = mapped_column(String(20))
 
     uploaded_by: Mapped[User] = relationship()
