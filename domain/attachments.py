@@ -5,6 +5,12 @@ PNG, GIF, WebP (decoded by Pillow to be sure), PDF, and the usual recording form
 original is kept untouched as evidence, under a random key outside the web root; photos also
 get a downscaled, EXIF-free copy for display and a thumbnail. The caller serves files only
 through a route that checks the viewer's scope.
+
+Files come with the intake form and, later, with the workflow's forms (evidence, the answer's
+letter: domain/workflow/files.py); both keep them pending under the form's token until the
+complaint or the action claims them. A form takes at most MAX_FILES (the intake's nine photos);
+a complaint holds at most MAX_TOTAL over its whole life, so evidence added at later stages still
+fits after a full intake.
 """
 from __future__ import annotations
 
@@ -16,14 +22,15 @@ import warnings
 from datetime import datetime
 from pathlib import Path, PurePath
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from domain.errors import InvalidInput, N_
 from domain.text import clean
 from models.attachment import Attachment
 
 MAX_BYTES = 15 * 1024 * 1024   # one file; a 12-megapixel tablet photo is 3–6 MB
-MAX_FILES = 9                  # per complaint
+MAX_FILES = 9                  # per form: the intake's photos, or one upload later on
+MAX_TOTAL = 30                 # per complaint: intake + the evidence of every later stage
 MAX_PIXELS = 50_000_000        # anything larger is not a photo from a tablet (or is a bomb)
 DISPLAY_SIZE = 1600
 THUMB_SIZE = 360
@@ -127,25 +134,33 @@ def _write(root: Path, key: str, data: bytes) -> None:
 
 
 def store(session, root: Path, actor, stream, filename: str | None, token: str, *, now: datetime,
-          already: int = 0) -> Attachment | None:
+          already: int = 0, on_record: int = 0, field: str = "photos") -> Attachment | None:
     """Check and keep one uploaded file as pending under the form's token.
 
-    None for an empty file field. InvalidInput (field "photos") when the file is too big, is
-    not what we accept, or is one too many; nothing is written then."""
+    `already`: the files pending with this form; `on_record`: those the complaint has. None for a
+    file field left empty (no file chosen). InvalidInput (on `field`) when the file is empty (a
+    photo that was not saved: the clerk must not believe it is attached), too big, not what we
+    accept, or one too many; nothing is written then."""
     data = stream.read(MAX_BYTES + 1)
-    if not data:
+    if not data and not (filename or "").strip():
         return None
     name = _clean_name(filename)
+    if not data:
+        raise InvalidInput(N_("“%(name)s”：文件是空的（0 字节），请重新拍照或选择文件。"), field=field, name=name)
+    if on_record + already >= MAX_TOTAL:
+        raise InvalidInput(N_("这条投诉的附件已达上限（%(max)d 个），“%(name)s”没有保存。"), field=field,
+                           max=MAX_TOTAL, name=name)
     if already >= MAX_FILES:
-        raise InvalidInput(N_("每条投诉最多 %(max)d 个附件。"), field="photos", max=MAX_FILES)
+        raise InvalidInput(N_("一次最多上传 %(max)d 个文件，“%(name)s”没有保存；其余的请提交后再添加。"), field=field,
+                           max=MAX_FILES, name=name)
     if len(data) > MAX_BYTES:
-        raise InvalidInput(N_("“%(name)s”超过 15 MB，没有保存。请压缩后再上传。"), field="photos", name=name)
+        raise InvalidInput(N_("“%(name)s”超过 15 MB，没有保存。请压缩后再上传。"), field=field, name=name)
     found = sniff(data[:16])
     if found is None:
-        raise InvalidInput(N_("“%(name)s”不是照片、PDF 或录音文件，没有保存。"), field="photos", name=name)
+        raise InvalidInput(N_("“%(name)s”不是照片、PDF 或录音文件，没有保存。"), field=field, name=name)
     kind, mime = found
     if kind == "pdf" and b"%%EOF" not in data[-2048:]:
-        raise InvalidInput(N_("“%(name)s”不是完整的 PDF 文件，没有保存。"), field="photos", name=name)
+        raise InvalidInput(N_("“%(name)s”不是完整的 PDF 文件，没有保存。"), field=field, name=name)
     name = _named_for(name, mime)
     width = height = display = thumb = None
     if kind == "image":
@@ -180,6 +195,21 @@ def claim(session, token: str, actor, complaint) -> int:
         Attachment.complaint_id.is_(None)).values(complaint_id=complaint.id, intake_token=None)
         .execution_options(synchronize_session=False))
     return result.rowcount
+
+
+def claim_later(session, token: str, actor, complaint) -> list[Attachment]:
+    """Attach the pending files of a workflow form `token` to `complaint`, noting its stage now."""
+    rows = pending(session, token, actor)
+    for row in rows:
+        row.complaint_id, row.intake_token, row.stage = complaint.id, None, complaint.stage
+    return rows
+
+
+def count(session, complaint_id: int | None) -> int:
+    """How many files a complaint holds."""
+    if complaint_id is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Attachment).where(Attachment.complaint_id == complaint_id))
 
 
 def discard(session, root: Path, attachment: Attachment) -> None:

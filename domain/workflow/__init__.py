@@ -9,7 +9,7 @@ from domain.workflow.choices import (ACTION_KINDS, ANSWER_METHODS, CAUSES, FAILE
 from domain.workflow.core import (ACTIONS, ALL_TYPES, COMPLAINT, DISPATCHERS, INQUIRY, OPEN, SUGGESTION, Action,
                                   Fields, Outcome, act, available, bump_stage_count, command, last_actor, refusal,
                                   register, waiting_for)
-from domain.workflow import new, investigation, approval, closing, anytime, short_path  # noqa: E402,F401 — registers
+from domain.workflow import new, investigation, approval, closing, anytime, short_path, files  # noqa: E402,F401 — registers
 from domain.workflow.approval import approval_level
 from domain.workflow.closing import closure_problem
 

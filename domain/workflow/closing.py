@@ -33,6 +33,7 @@ class AnswerFields(Fields):
     method: str | None = None
     accepted: bool | None = None
     note: str | None = None
+    upload_token: str | None = None     # the answer's letter, receipts …: files.py
 
 
 @register
@@ -55,11 +56,14 @@ class Answer(Action):
         c.answer_note = checked(f.note, "note", 2000, required=not f.accepted,
                                 message=N_("顾客不认可时，请写下顾客的意见。"))
         c.answered_by_id, c.answered_at, c.customer_accepted = actor.id, now, f.accepted
+        from domain.workflow.files import claim_uploads, listing
+        names = claim_uploads(session, actor, c, f.upload_token)
+        files = {"files": names} if names else {}
         if not f.accepted:
             notify(session, [c.investigator_id], c, "answer_not_accepted", now, actor)
-            return Outcome(S.INVESTIGATING, {"accepted": False}, c.answer_note)
-        return Outcome(S.VERIFYING if unverified(c) else S.FOLLOW_UP, {"accepted": True, "method": c.answer_method},
-                       c.answer_note)
+            return Outcome(S.INVESTIGATING, {"accepted": False, **files}, listing(names, c.answer_note))
+        return Outcome(S.VERIFYING if unverified(c) else S.FOLLOW_UP,
+                       {"accepted": True, "method": c.answer_method, **files}, listing(names, c.answer_note))
 
     def clock_event(self, c):
         return "answer:accepted" if c.customer_accepted else None

@@ -52,8 +52,11 @@ def test_store_keeps_original_and_makes_clean_variants(session, company):
 
 def test_store_refuses_bombs_empty_and_too_many(session, company, monkeypatch):
     root = Path(UPLOAD_DIR)
-    assert attachments.store(session, root, clerk(session), io.BytesIO(b""), "empty.jpg", "b" * 32,
-                             now=utcnow()) is None
+    assert attachments.store(session, root, clerk(session), io.BytesIO(b""), "", "b" * 32,
+                             now=utcnow()) is None                      # a file field left empty
+    with pytest.raises(InvalidInput) as err:                               # a 0-byte file: said, not dropped
+        attachments.store(session, root, clerk(session), io.BytesIO(b""), "empty.jpg", "b" * 32, now=utcnow())
+    assert "0 字节" in err.value.message
     monkeypatch.setattr(attachments, "MAX_PIXELS", 100)
     with pytest.raises(InvalidInput) as err:
         attachments.store(session, root, clerk(session), io.BytesIO(image("PNG", size=(20, 20))), "big.png", "b" * 32,
