@@ -37,10 +37,10 @@ class Proposal:
 
 
 def eligible(complaint) -> bool:
-    """Valid and company-responsible: a complaint whose resolution was approved and that was not
-    found unreasonable or someone else's doing."""
+    """Valid and company-responsible: a complaint whose resolution was approved and that its
+    investigation found reasonable and the company's doing (None: not decided yet — not eligible)."""
     return (complaint.type == "complaint" and complaint.approved_at is not None
-            and complaint.valid is not False and complaint.company_responsible is not False)
+            and complaint.valid is True and complaint.company_responsible is True)
 
 
 def _up(unit: OrgUnit | None, kind: UnitKind) -> OrgUnit | None:

@@ -21,7 +21,8 @@ EVENTS = {
     "registered": ((K.DISPATCH, K.FIRST_CONTACT, K.ANSWER, K.CLOSE), ()),
     "settled_on_the_spot": ((K.FOLLOW_UP, K.CLOSE), ()),
     "dispatch": ((K.INITIAL_CAUSE, K.PROPOSAL), (K.DISPATCH,)),
-    "not_responsible": ((K.FOLLOW_UP,), (K.DISPATCH, K.FIRST_CONTACT, K.ANSWER)),
+    # Explained and answered (not_responsible at dispatch, not_ours in the investigation).
+    "not_responsible": ((K.FOLLOW_UP,), (K.DISPATCH, K.FIRST_CONTACT, K.ANSWER, K.INITIAL_CAUSE, K.PROPOSAL)),
     "hand_back": ((K.DISPATCH,), (K.INITIAL_CAUSE, K.PROPOSAL)),
     "log_contact": ((), (K.FIRST_CONTACT,)),
     "propose": ((K.APPROVAL,), (K.FIRST_CONTACT, K.INITIAL_CAUSE, K.PROPOSAL)),
@@ -29,6 +30,10 @@ EVENTS = {
     "reject": ((K.PROPOSAL,), (K.APPROVAL,)),
     "answer:accepted": ((K.FOLLOW_UP,), (K.ANSWER,)),
     "survey": ((), (K.FOLLOW_UP,)),
+    # seed 003: an inquiry's transfer clock (分派, 24 h) stops when it is transferred; its answer
+    # clock (3 working days) runs on until the department answers. One answered at the counter
+    # without a transfer stops both.
+    "transfer_inquiry": ((), (K.DISPATCH,)),
     "answer_inquiry": ((), (K.DISPATCH, K.FIRST_CONTACT, K.ANSWER)),
     "acknowledge": ((), (K.DISPATCH, K.FIRST_CONTACT, K.ANSWER)),
     "reopen": ((K.ANSWER, K.CLOSE), ()),

@@ -6,14 +6,13 @@ resubmission after a dropped connection) returns the complaint already made with
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain import attachments, clocks, numbering
@@ -22,8 +21,10 @@ from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
 from domain.money import parse_amount
 from domain.notify import notify, users_with
-from domain.text import checked, small_int
+from domain.text import checked
 from domain.workflow import bump_stage_count
+from domain.customer import (CUSTOMER_CLASSES, EMAIL_RE, EXTRA_BOOL, EXTRA_DATE, EXTRA_INT, EXTRA_TEXT,  # noqa: F401
+                             PHONE_RE, contact, customer_name, details, normalise_phone)
 from models.complaint import Category, Complaint, ComplaintEvent
 
 
@@ -72,11 +73,7 @@ DEMAND_LABELS = {Demand.REFUND: N_("退款"), Demand.EXCHANGE: N_("换货"), Dem
                  Demand.REPAIR: N_("维修"), Demand.OTHER: N_("其他")}
 EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解决")}   # the first event
 URGENCY_LABELS = {Urgency.HIGH: N_("紧急"), Urgency.MEDIUM: N_("一般"), Urgency.LOW: N_("不急")}
-CUSTOMER_CLASSES = {"vip": N_("VIP"), "key": N_("重点客户"), "ordinary": N_("普通")}
 
-# Mainland mobile (11 digits, 1[3-9]…), landline with area code, or +country for foreign customers.
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+\d{6,15})$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CONTENT_MAX = 5000
 
 
@@ -109,11 +106,6 @@ class IntakeResult:
     complaint: Complaint
     created: bool          # False: the token had been used; this is the earlier complaint
     major_reasons: list[str]
-
-
-def normalise_phone(phone: str | None) -> str | None:
-    phone = re.sub(r"[\s()（）]", "", phone or "")
-    return phone or None
 
 
 class FormUsed(NotAllowed):
@@ -151,17 +143,8 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
             problems.append(err)
             return None
 
-    name = check(checked, data.customer_name, "customer_name", 60, required=True, multiline=False,
-                 message=N_("请填写顾客姓名。"))
-    phone = normalise_phone(data.customer_phone)
-    email = check(checked, data.customer_email, "customer_email", 120, multiline=False)
-    if not phone and not email:
-        problems.append(InvalidInput(N_("请至少留下顾客的电话或电子邮箱，方便回访。"), field="customer_phone"))
-    if phone and (len(phone) > 20 or not PHONE_RE.match(phone)):
-        problems.append(InvalidInput(N_("电话号码格式不对：手机 11 位，座机加区号，例如 021-62345678。"),
-                                     field="customer_phone"))
-    if email and not EMAIL_RE.match(email):
-        problems.append(InvalidInput(N_("电子邮箱格式不对。"), field="customer_email"))
+    name = check(customer_name, data.customer_name)
+    phone, email = contact(data.customer_phone, data.customer_email, problems)
     content = check(checked, data.content, "content", CONTENT_MAX, required=True, message=N_("请写下发生了什么。"))
     kind = check(_choice, ComplaintType, data.type, "type")
     channel = check(_choice, Channel, data.channel, "channel")
@@ -173,7 +156,7 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         problems.append(InvalidInput(N_("请选择投诉类别。"), field="category_id"))
     involved = check(parse_amount, data.amount_involved, "amount_involved")
     claimed = check(parse_amount, data.amount_claimed, "amount_claimed")
-    extra = check(_extra, session, actor, data.extra, problems) or {}
+    extra = check(details, session, actor, data.extra, problems) or {}
     if problems:
         raise InvalidInputs(problems)
     severity, reasons = decide(chosen, Flags(data.safety, data.media, data.sensitive, data.reputation,
@@ -226,17 +209,22 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     if severity is Severity.MAJOR:
         # §2: major complaints notify the manager at once.
         notify(session, users_with(session, Role.MANAGER), complaint, "major_registered", now, actor)
+    if complaint.repeat_of_id:
+        # §3.1: a repeat complaint (二次投诉) tells everybody who handled the first one.
+        notify(session, handled(session, session.get(Complaint, complaint.repeat_of_id)), complaint, "repeat", now,
+               actor)
     return IntakeResult(complaint, True, reasons)
 
 
-# "More details" fields: text limits and types, by model column.
-EXTRA_TEXT = {"customer_company": 120, "customer_address": 200, "customer_code": 40, "customer_class": 20,
-              "product_name": 120, "model_no": 60, "batch_no": 60, "order_no": 60, "contract_no": 60,
-              "complained_person": 60, "sample_location": 120}
-EXTRA_INT = ("quantity", "defective_quantity", "complained_unit_id", "complained_user_id",
-             "duplicate_of_id", "repeat_of_id")
-EXTRA_DATE = ("ship_date", "purchase_date")
-EXTRA_BOOL = ("customer_foreign", "formal", "sample_received")
+def handled(session, complaint) -> list[int]:
+    """Everybody (still active) who handled `complaint`: its first responder, its investigator,
+    whoever acted on its timeline, and the heads of its responsible department."""
+    from models.user import User
+    people = {complaint.first_responder_id, complaint.investigator_id} | {e.actor_id for e in complaint.events}
+    heads = and_(User.org_unit_id == complaint.responsible_unit_id, User.is_head.is_(True)) \
+        if complaint.responsible_unit_id is not None else false()
+    return list(session.scalars(select(User.id).where(or_(User.id.in_([p for p in people if p]), heads),
+                                                      User.active.is_(True)).order_by(User.id)))
 
 
 def _small_int(value) -> bool:
@@ -248,55 +236,3 @@ def _choice(enum, value, field_name, message=None):
         return enum(value)
     except ValueError:
         raise InvalidInput(message or N_("选项无效，请重新选择。"), field=field_name) from None
-
-
-def _extra(session, actor, extra: dict, problems: list) -> dict:
-    """The "more details" values, parsed from form strings or given typed; every problem is
-    appended to `problems`."""
-    from domain.scoping import complaint_or_none
-    from models.org import OrgUnit
-
-    out = {}
-    for key, value in extra.items():
-        try:
-            if key == "customer_class":
-                if value not in (None, "") and value not in CUSTOMER_CLASSES:
-                    raise InvalidInput(N_("选项无效，请重新选择。"), field=key)
-                out[key] = value or None
-            elif key in EXTRA_TEXT:
-                out[key] = checked(value, key, EXTRA_TEXT[key], multiline=False)
-            elif key in EXTRA_INT:
-                if value in (None, ""):
-                    continue
-                value = small_int(value)
-                if key in ("duplicate_of_id", "repeat_of_id") and value is None:
-                    raise InvalidInput(N_("找不到要关联的那条投诉，或者它不在您的查看范围内。"), field="link_id")
-                if value is None or value >= 2**31:
-                    raise InvalidInput(N_("请填写一个合理的整数。"), field=key)
-                if key == "complained_unit_id":
-                    unit = session.get(OrgUnit, value) if value else None
-                    if unit is None or not unit.active:
-                        raise InvalidInput(N_("请从列表中选择单位。"), field=key)
-                if key in ("duplicate_of_id", "repeat_of_id") and complaint_or_none(session, actor, value) is None:
-                    raise InvalidInput(N_("找不到要关联的那条投诉，或者它不在您的查看范围内。"), field="link_id")
-                out[key] = value
-            elif key in EXTRA_DATE:
-                if value in (None, ""):
-                    continue
-                if isinstance(value, str):
-                    try:
-                        value = date.fromisoformat(value.strip())
-                    except ValueError:
-                        raise InvalidInput(N_("日期格式不对，例如 2026-11-23。"), field=key) from None
-                if not isinstance(value, date) or not date(2000, 1, 1) <= value <= date(2100, 1, 1):
-                    raise InvalidInput(N_("日期格式不对，例如 2026-11-23。"), field=key)
-                out[key] = value
-            elif key in EXTRA_BOOL:
-                out[key] = bool(value)
-            else:
-                raise ValueError(f"unknown intake field {key!r}")
-        except InvalidInput as err:
-            problems.append(err)
-    if out.get("duplicate_of_id") and out.get("repeat_of_id"):
-        problems.append(InvalidInput(N_("一条投诉只能标成“二次投诉”或“重复登记”之一。"), field="link_id"))
-    return out

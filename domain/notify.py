@@ -29,6 +29,7 @@ NOTICE_LABELS = {
     "penalty:published": N_("罚扣已批准，总经理办公室通报"), "penalty:rejected": N_("罚扣被驳回"),
     "penalty:appealed": N_("罚扣申诉等您决定"), "penalty:appeal_decided": N_("罚扣申诉已决定"),
     "report:halfyear": N_("新的半年汇总"),
+    "repeat": N_("您处理过的投诉有二次投诉"), "inquiry_transferred": N_("转给您部门答复的咨询"),
 }
 
 

@@ -12,6 +12,8 @@ from domain.severity import Severity
 from domain.text import checked
 from domain.fields import Comment
 from domain.workflow.core import Action, Outcome, S, handles, last_actor, register
+
+
 def approval_level(c, head_limit: Decimal = DEFAULT_HEAD_APPROVAL_LIMIT) -> str:
     """Major/serious or an amount above the limit → the manager; otherwise the head."""
     if c.severity in (Severity.MAJOR, Severity.SERIOUS) or (c.proposal_amount or 0) > head_limit:
@@ -57,5 +59,33 @@ class Reject(Decision):
 
     def apply(self, session, actor, c, f, now):
         comment = checked(f.comment, "comment", 2000, required=True, message=N_("驳回时请写明原因。"))
-        notify(session, [c.investigator_id, last_actor(c, "propose")], c, "rejected", now, actor)
-        return Outcome(S.INVESTIGATING, None, comment)
+        # The investigator, the proposer and (through act, instead of a progress notice) the
+        # first responder are told it was rejected.
+        notify(session, [u for u in (c.investigator_id, last_actor(c, "propose")) if u != c.first_responder_id],
+               c, "rejected", now, actor)
+        return Outcome(S.INVESTIGATING, None, comment, notice="rejected")
+
+
+def last_rejection(c):
+    """The latest rejection of a proposal (its event: comment, actor, time), or None."""
+    return next((e for e in reversed(c.events) if e.kind == "reject"), None)
+
+
+def rejection(c):
+    """The rejection the complaint is back in the investigation for, or None — once the
+    department proposes again (or the complaint moves on in any way), None."""
+    if c.stage != S.INVESTIGATING:
+        return None
+    last_move = next((e for e in reversed(c.events) if e.to_stage), None)
+    return last_move if last_move is not None and last_move.kind == "reject" else None
+
+
+def proposal_state(c) -> str | None:
+    """Where the proposal on record stands, for the record page: "approved", "pending"
+    (待审批), "rejected" (the latest decision on it was a rejection), or None (no decision to show)."""
+    if c.approved_at is not None:
+        return "approved"
+    if c.stage == S.PENDING_APPROVAL:
+        return "pending"
+    decisions = [e.kind for e in c.events if e.kind in ("propose", "reject")]
+    return "rejected" if decisions and decisions[-1] == "reject" else None

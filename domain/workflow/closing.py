@@ -131,6 +131,9 @@ class SurveyFields(Fields):
 class Survey(FollowUpAction):
     name, label, targets, fields = "survey", N_("回访满意度"), [S.CLOSED, S.FOLLOW_UP], SurveyFields
 
+    def expected_on(self, c):
+        return not c.needs_decision   # then quality decides: close (or reopen)
+
     def apply(self, session, actor, c, f, now):
         score = f.score
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
@@ -193,7 +196,7 @@ class Close(Action):
 class Reopen(Action):
     name, label, who = "reopen", N_("重新处理"), N_("品管/总经理")
     sources, targets, roles, types = {S.FOLLOW_UP, S.CLOSED}, [S.INVESTIGATING, S.NEW], DISPATCHERS, ALL_TYPES
-    fields = Comment
+    fields, on_the_road = Comment, False     # a step back, never the one expected
 
     def guard(self, session, actor, c):
         if c.stage == S.FOLLOW_UP and not dissatisfied(c):

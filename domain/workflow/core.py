@@ -38,11 +38,14 @@ CONFLICT = CONFLICT_MESSAGE
 @dataclass(frozen=True)
 class Outcome:
     """What an action did: the stage it leads to (None: stays), what changed (for the timeline),
-    the comment shown with the event, and the event's kind when not the action's name."""
+    the comment shown with the event, the event's kind when not the action's name, and the kind
+    of the first responder's notice when the stage changes, when not the generic progress notice
+    ("stage:<stage>") — a rejection tells them it was a rejection."""
     to_stage: str | None = None
     changes: dict | None = None
     comment: str | None = None
     event: str | None = None
+    notice: str | None = None
 
 
 # --- actions and their registry ----------------------------------------------------------
@@ -58,8 +61,8 @@ class Action:
     fields: ClassVar[type[Fields]] = Fields
     # "next step" on the road (who acts next is whoever takes it); side steps are not.
     on_the_road: ClassVar[bool] = True
-    # The record page's button: "main" (highlighted when first), "side", "warn", or "one_tap"
-    # (a POST without a form: approve).
+    # The record page's button: "main", "side", "warn", or "one_tap" (a POST without a form:
+    # approve). The one highlighted is the expected step (`expected`), whatever its button.
     button: ClassVar[str] = "main"
 
     @property
@@ -87,6 +90,11 @@ class Action:
 
     def waiting_label(self, complaint) -> str:
         return self.who
+
+    def expected_on(self, complaint) -> bool:
+        """Whether this action, when the actor may take it, is the step expected next on
+        `complaint` (the record page highlights it): an action on the road to another stage."""
+        return self.on_the_road and bool(self.targets)
 
 
 ACTIONS: dict[str, Action] = {}
@@ -150,6 +158,18 @@ def available(session, actor, complaint) -> list[Action]:
     return [a for name, a in ACTIONS.items() if refusal(session, actor, complaint, name) is None]
 
 
+def expected_among(complaint, actions) -> Action | None:
+    """Of `actions` (those an actor may take now, in the registry's order), the expected next
+    step: the first on the road from the complaint's stage; side steps, steps back (reassign,
+    reject, reopen) and "not ours" never are."""
+    return next((a for a in actions if complaint.stage in a.sources and a.expected_on(complaint)), None)
+
+
+def expected(session, actor, complaint) -> Action | None:
+    """The step `actor` is expected to take next on `complaint`, or None."""
+    return expected_among(complaint, available(session, actor, complaint))
+
+
 def waiting_for(complaint) -> Action | None:
     """The action on the road from the complaint's stage: whoever takes it acts next."""
     for a in ACTIONS.values():
@@ -184,7 +204,8 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
                                from_stage=before, to_stage=complaint.stage if complaint.stage != before else None,
                                changes=outcome.changes or None, comment=outcome.comment, version=complaint.version))
     if complaint.stage != before:
-        notify(session, [complaint.first_responder_id], complaint, "stage:" + complaint.stage, now, actor)
+        notify(session, [complaint.first_responder_id], complaint, outcome.notice or "stage:" + complaint.stage,
+               now, actor)
         if complaint.paused_at is not None:
             end_pause(session, complaint, now)   # the work moved on: the clocks run again
     event = "closed" if complaint.stage == S.CLOSED and before != S.CLOSED else action.clock_event(complaint)

@@ -15,7 +15,7 @@ from domain.workflow.choices import ACTION_KINDS, ANSWER_METHODS, CAUSES, PROPOS
 from domain.fields import Reason
 from domain.workflow.core import DISPATCHERS, Action, Fields, Outcome, S, complained_against, handles, register
 from domain.workflow.approval import approval_level
-from domain.workflow.new import DispatchFields, dispatch_choices, pick, send_to, target
+from domain.workflow.new import DispatchFields, Explanation, dispatch_choices, pick, send_to, target
 from models.complaint import CorrectiveAction, CustomerContact
 from models.org import OrgUnit
 
@@ -125,6 +125,15 @@ class LogContact(DepartmentAction):
         return Outcome(None, {"method": method, "reached": bool(f.reached)}, note)
 
 
+@register
+class NotOurs(Explanation, DepartmentAction):
+    """The department's finding (§3.1 stage 2): the complaint is unreasonable, or reasonable but
+    another party's doing — explained to the customer, then the follow-up. Not for the
+    complained-against (impartiality, §3.4)."""
+    name, label, who = "not_ours", N_("调查结论：不合理或非我司责任"), N_("责任部门")
+    sources, impartial, on_the_road, button = {S.INVESTIGATING}, True, False, "side"
+
+
 @dataclass(frozen=True)
 class ProposalFields(Fields):
     findings: str | None = None
@@ -140,6 +149,13 @@ class Propose(DepartmentAction):
     name, label, who = "propose", N_("提交处理方案"), N_("责任部门")
     sources, targets = {S.INVESTIGATING}, [S.PENDING_APPROVAL]
     fields, impartial = ProposalFields, True
+
+    def initial(self, session, c):
+        """The proposal on record (rejected, or its answer not accepted) to edit, not retype."""
+        values = {"findings": c.findings, "root_cause": c.root_cause, "cause_category": c.cause_category,
+                  "kind": c.proposal_kind, "amount": f"{c.proposal_amount:f}" if c.proposal_amount is not None else None,
+                  "text": c.proposal_text}
+        return {k: v for k, v in values.items() if v is not None}
 
     def apply(self, session, actor, c, f, now):
         problems = []
@@ -162,6 +178,9 @@ class Propose(DepartmentAction):
             problems.append(InvalidInput(N_("退款或赔偿请填写金额。"), field="amount"))
         if problems:
             raise InvalidInputs(problems)
+        # Proposing a resolution is the department's finding: the complaint is reasonable and the
+        # company's to settle (§3.1 stage 2).
+        c.valid, c.company_responsible, c.other_party, c.explanation = True, True, None, None
         c.approval_level = approval_level(c, head_approval_limit(session))
         c.approved_by_id = c.approved_at = None
         approvers = users_with(session, Role.MANAGER) if c.approval_level == "manager" else \

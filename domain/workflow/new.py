@@ -50,13 +50,14 @@ def target(session, c, unit_id, investigator_id):
     return unit, investigator
 
 
-def send_to(session, actor, c, now, unit, investigator) -> dict:
+def send_to(session, actor, c, now, unit, investigator, notice="assigned") -> dict:
     """Make `unit` (and the investigator) responsible, record the assignment, tell the
-    department's heads. Shared by dispatch and reassign."""
-    c.valid, c.company_responsible = True, True
+    department's heads. Shared by dispatch, reassign and the transfer of an inquiry. Whether the
+    complaint is valid and the company's doing is not decided here: the department decides it in
+    the investigation (§3.1 stage 2; `propose`, `not_ours`)."""
     c.responsible_unit_id, c.investigator_id, c.dispatched_at = unit.id, investigator.id if investigator else None, now
     session.add(Assignment(complaint_id=c.id, unit_id=unit.id, at=now, by_id=actor.id))
-    notify(session, users_with(session, Role.HANDLER, unit.id, heads=True) + [c.investigator_id], c, "assigned",
+    notify(session, users_with(session, Role.HANDLER, unit.id, heads=True) + [c.investigator_id], c, notice,
            now, actor)
     return {"unit": unit.name, "investigator": investigator.display_name if investigator else None}
 
@@ -118,11 +119,17 @@ class NotResponsibleFields(Fields):
     explanation: str | None = None
 
 
-@register
-class NotResponsible(Action):
-    name, label, who = "not_responsible", N_("非我司责任，解释答复"), N_("品管/总经理")
-    sources, targets, roles = {S.NEW}, [S.FOLLOW_UP], DISPATCHERS
-    fields = NotResponsibleFields
+class Explanation(Action):
+    """The complaint is unreasonable (不合理), or reasonable but not the company's doing (another
+    party's): an explanation is recorded and answered to the customer, then the follow-up
+    (§3.1 stages 1–2). The dispatcher finds it at verification (`not_responsible`), the
+    responsible department in its investigation (`not_ours`, domain/workflow/investigation.py);
+    both share these fields, this effect, the form and the clocks' event."""
+    targets, fields = [S.FOLLOW_UP], NotResponsibleFields
+
+    @property
+    def template(self) -> str:
+        return "complaints/actions/_not_responsible.html"
 
     def apply(self, session, actor, c, f, now):
         c.valid = bool(f.valid)
@@ -131,4 +138,19 @@ class NotResponsible(Action):
         c.explanation = checked(f.explanation, "explanation", 2000, required=True,
                                 message=N_("请写下给顾客的解释。"))
         c.customer_accepted = None
+        # An earlier approval (the customer did not accept its answer) no longer stands: no
+        # responsibility to attribute for a complaint that is not the company's.
+        c.approved_by_id = c.approved_at = None
         return Outcome(S.FOLLOW_UP, {"valid": c.valid, "other_party": c.other_party}, c.explanation)
+
+    def clock_event(self, c):
+        return "not_responsible"
+
+    def expected_on(self, c):
+        return False    # an alternative to the road, never the step expected
+
+
+@register
+class NotResponsible(Explanation):
+    name, label, who = "not_responsible", N_("非我司责任，解释答复"), N_("品管/总经理")
+    sources, roles = {S.NEW}, DISPATCHERS

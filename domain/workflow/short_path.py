@@ -11,7 +11,28 @@ from domain.workflow.anytime import ReceiverSideAction
 from domain.workflow.choices import ANSWER_METHODS
 from domain.fields import Note
 from domain.workflow.core import DISPATCHERS, INQUIRY, SUGGESTION, Fields, Outcome, S, handles, register
-from domain.workflow.new import pick
+from domain.workflow.new import DispatchFields, dispatch_choices, pick, send_to, target
+
+
+@register
+class TransferInquiry(ReceiverSideAction):
+    """Seed 003: an inquiry the counter cannot answer is transferred to the department that can
+    (within 24 h), whose handlers then answer it (within 3 working days). The transfer stops the
+    transfer clock (分派); the answer clock runs on until the answer."""
+    name, label, who = "transfer_inquiry", N_("转交部门答复"), N_("受理人/品管")
+    sources, types, roles = {S.NEW}, {INQUIRY}, DISPATCHERS | {Role.RECEIVER}
+    fields, on_the_road, button = DispatchFields, False, "side"
+
+    def apply(self, session, actor, c, f, now):
+        old = c.responsible_unit.name if c.responsible_unit else None
+        unit, handler = target(session, c, f.unit_id, f.investigator_id)
+        changes = send_to(session, actor, c, now, unit, handler, notice="inquiry_transferred")
+        if old:
+            changes["from_unit"] = old
+        return Outcome(None, changes, checked(f.comment, "comment", 2000))
+
+    def form_context(self, session, actor, c):
+        return dispatch_choices(session)
 
 
 @dataclass(frozen=True)

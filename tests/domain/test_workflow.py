@@ -120,7 +120,7 @@ def test_dissatisfied_and_failed_contacts(session, company):
 def test_inquiry_and_suggestion_take_the_short_path(session, company):
     q = register(session, type="inquiry")
     assert {t.name for t in workflow.available(session, user(session, "quality"), q)} == \
-        {"answer_inquiry", "withdraw", "mark_duplicate", "pause", "attach"}
+        {"answer_inquiry", "transfer_inquiry", "withdraw", "mark_duplicate", "pause", "attach", "correct"}
     act(session, "receiver", q, "answer_inquiry", method="phone", note="营业时间 9:00–21:00")
     act(session, "receiver", q, "close_short")
     assert q.stage == "closed"

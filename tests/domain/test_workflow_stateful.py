@@ -26,8 +26,12 @@ def fields_for(action, draw_ok, units, users, complaint):
     ok = draw_ok
     if action in ("dispatch", "reassign"):
         return {"unit_id": units[ok % len(units)], "investigator_id": users.get("handler2") if ok % 3 == 0 else None}
-    if action == "not_responsible":
+    if action in ("not_responsible", "not_ours"):
         return {"valid": ok % 2 == 0, "other_party": "carrier", "explanation": "说明" if ok % 4 else ""}
+    if action == "transfer_inquiry":
+        return {"unit_id": units[ok % len(units)]}
+    if action == "correct":
+        return {"customer_name": f"顾客{ok % 3}", "product_name": "月饼" if ok % 2 else "", "reason": "更正" if ok % 5 else ""}
     if action == "hand_back":
         return {"reason": "不归本部门" if ok % 3 else ""}
     if action == "add_action":
@@ -127,7 +131,7 @@ class Loop(RuleBasedStateMachine):
         assert before[0] in t.sources and c.type in t.types
         if c.stage != before[0]:
             assert c.stage in t.targets and event.from_stage == before[0] and event.to_stage == c.stage
-        if action in ("propose", "log_contact", "answer"):
+        if action in ("propose", "log_contact", "answer", "not_ours"):
             assert actor.id != c.complained_user_id
         if action == "approve":
             assert actor.id != c.complained_user_id and actor.id != workflow.last_actor(c, "propose")
