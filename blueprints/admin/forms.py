@@ -1,6 +1,6 @@
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -90,3 +90,10 @@ class CategoryAddForm(FlaskForm):
 
 class CategoryRenameForm(FlaskForm):
     name = StringField(_l("名称"), validators=[InputRequired(_l("请填写类别名称。"))], render_kw={"maxlength": 40})
+
+
+class ReplyTemplateForm(FlaskForm):
+    title = StringField(_l("模板名称"), validators=[InputRequired(_l("请填写模板名称。"))], render_kw={"maxlength": 40})
+    category_id = SelectField(_l("适用类别"), validate_choice=False)
+    body = TextAreaField(_l("模板内容"), validators=[InputRequired(_l("请填写模板内容。"))],
+                         render_kw={"rows": 7, "maxlength": 2000})

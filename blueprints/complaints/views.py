@@ -14,7 +14,7 @@ from blueprints._args import date_arg, int_arg
 from blueprints._errors import error_page
 from blueprints._perform import perform
 from blueprints._render import company_tz, fragment, is_htmx, render, see_other, stage_label
-from blueprints.complaints import bp
+from blueprints.complaints import bp, uploads
 from blueprints.penalties.views import section as penalty_section
 from domain import attachments, clocks, privacy, registry, workflow
 from domain.categories import options as category_choices
@@ -192,7 +192,7 @@ def _action_form(complaint, a, status=200, errors=None, stale=None):
     posted = request.method == "POST"
     context = dict(c=complaint, a=a, errors=errors or {}, stale=stale,
                    form=request.form if posted else a.initial(db.session, complaint),
-                   **a.form_context(db.session, current_user, complaint))
+                   **a.form_context(db.session, current_user, complaint), **uploads.form_extras(complaint, a, posted))
     if is_htmx():
         return fragment("complaints/_act.html", status=status, **context)
     # Without HTMX (a new tab, no JavaScript): the record page with the form in place of the menu.
@@ -230,6 +230,9 @@ def take_action(complaint_id, action):
         return error_page(409 if request.method == "POST" else 403, _("不能操作"), _(why))
     if request.method == "GET":
         return _action_form(complaint, a)
+    file_errors = uploads.keep_posted(complaint, a)    # kept (committed) before the action claims them
+    if file_errors:
+        return _action_form(complaint, a, 422, errors=file_errors)
 
     def respond(result):
         if result.ok:

@@ -20,7 +20,7 @@ from flask import url_for
 from PIL import Image
 from sqlalchemy import select
 
-from domain import attachments, audit, halfyear, penalties
+from domain import attachments, audit, halfyear, penalties, replies
 from domain.settings import company_tz
 from models import db, utcnow
 from models.audit import AuditEvent
@@ -96,6 +96,7 @@ ACCESS = {
     "complaints.card": rule(**ON_COMPLAINT, ok=409),          # not waiting for approval: says so
     "complaints.card_decision": rule(**ON_COMPLAINT, action="approve"),
     "complaints.attachment": rule(**ON_COMPLAINT, attachment_id="photo"),
+    "complaints.reply_text": rule(**ON_COMPLAINT, field="text", reply_template="reply"),
     # a complaint's penalty
     "penalties.card": rule(**ON_PENALTY),
     "penalties.notice": rule(**ON_PENALTY),
@@ -147,6 +148,10 @@ ACCESS = {
     "admin.reminders_smtp_test": rule(ADMIN),
     "admin.reminders_retry": rule(ADMIN, outbox_id=1),
     "admin.settings_page": rule(ADMIN),
+    "admin.replies_page": rule(ADMIN),
+    "admin.new_reply": rule(ADMIN),
+    "admin.edit_reply": rule(ADMIN, reply_id="reply"),
+    "admin.reply_status": rule(ADMIN, reply_id="reply", action="deactivate"),
     "admin.penalty_rules": rule(ADMIN),
 }
 
@@ -163,6 +168,7 @@ class World:
     clerk: int = 0          # the receiver's user id
     store: int = 0          # 上海徐汇店
     category: int = 0
+    reply: int = 0          # a reply template for all categories
     clients: dict = field(default_factory=dict)
 
 
@@ -194,6 +200,7 @@ def world(module_app):
         w.report, w.period = halfyear.generate(s, *period, now)[0].id, "/".join(d.isoformat() for d in period)
         w.clerk, w.store = clerk.id, unit(s, "上海徐汇店").id
         w.category = s.scalar(select(Category.id).where(Category.name == "异物"))
+        w.reply = replies.add(s, user(s, "admin"), title="致歉", body="{顾客姓名}您好", category_id=None, now=now).id
         s.commit()
         for name in (None, *PROBES):
             web = Web(module_app.test_client())
