@@ -124,6 +124,12 @@ def notice_label(kind):
     return _(NOTICE_LABELS[kind]) if kind in NOTICE_LABELS else kind
 
 
+def cite(source):
+    """A rule's source as the company knows it (the procedure's title, never the seed shorthand)."""
+    from domain.procedures import cite as procedure
+    return procedure(source)
+
+
 def penalty_status(status):
     from domain.penalties import STATUS_LABELS
     return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
@@ -228,6 +234,7 @@ def register_rendering(app) -> None:
             "penalty_who": penalty_who,
             "penalty_status": penalty_status,
             "penalty_event": penalty_event,
+            "cite": cite,
         }
 
     tz = company_tz()

@@ -56,21 +56,21 @@ def propose(complaint) -> Proposal | None:
     named = [u for u in (complaint.complained_unit, complaint.responsible_unit) if u is not None]
     for unit in named:                                   # 六.1: a team when one is known …
         if unit.kind == UnitKind.TEAM:
-            return Proposal("team", unit.id, None, N_("加工单位以班组为最小单位（种子 001 六.1）"))
+            return Proposal("team", unit.id, None, N_("加工单位以班组为最小单位（《客户投诉管理办法》六.1）"))
     for unit in named:                                   # … else the whole factory
         if unit.kind == UnitKind.FACTORY:
-            return Proposal("factory", unit.id, None, N_("未能明确班组，归属全厂（种子 001 六.1）"))
+            return Proposal("factory", unit.id, None, N_("未能明确班组，归属全厂（《客户投诉管理办法》六.1）"))
     person = complaint.complained_user
     if person is not None:                               # 六.2: the individual when known …
-        return Proposal("individual", person.org_unit_id, person.id, N_("业务、服务部门归属个人（种子 001 六.2）"))
+        return Proposal("individual", person.org_unit_id, person.id, N_("业务、服务部门归属个人（《客户投诉管理办法》六.2）"))
     # … else the store or branch concerned: the one complained about, else where it was received.
     for unit in [complaint.complained_unit, complaint.receiving_unit]:
         store = _up(unit, UnitKind.STORE)
         if store is not None:
-            return Proposal("store", store.id, None, N_("未能明确个人，归属专卖店（种子 001 六.2）"))
+            return Proposal("store", store.id, None, N_("未能明确个人，归属专卖店（《客户投诉管理办法》六.2）"))
         branch = _up(unit, UnitKind.BRANCH)
         if branch is not None:
-            return Proposal("branch", branch.id, None, N_("未能明确个人，归属分公司（种子 001 六.2）"))
+            return Proposal("branch", branch.id, None, N_("未能明确个人，归属分公司（《客户投诉管理办法》六.2）"))
     department = complaint.complained_unit or complaint.responsible_unit
     if department is not None and department.kind == UnitKind.DEPARTMENT:
         return Proposal("department", department.id, None, N_("非门店、分公司的投诉，归属责任部门"))

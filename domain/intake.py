@@ -72,7 +72,8 @@ DEMAND_LABELS = {Demand.REFUND: N_("退款"), Demand.EXCHANGE: N_("换货"), Dem
                  Demand.COMPENSATION: N_("赔偿"), Demand.APOLOGY: N_("道歉"), Demand.EXPLANATION: N_("解释说明"),
                  Demand.REPAIR: N_("维修"), Demand.OTHER: N_("其他")}
 EVENT_LABELS = {"registered": N_("登记"), "settled_on_the_spot": N_("当场解决")}   # the first event
-URGENCY_LABELS = {Urgency.HIGH: N_("紧急"), Urgency.MEDIUM: N_("一般"), Urgency.LOW: N_("不急")}
+# Distinct from the severity words (轻微/一般/严重/重大): seed 000 grades urgency 高/中/低.
+URGENCY_LABELS = {Urgency.HIGH: N_("紧急"), Urgency.MEDIUM: N_("普通"), Urgency.LOW: N_("不急")}
 
 CONTENT_MAX = 5000
 

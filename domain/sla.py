@@ -67,7 +67,7 @@ PRESETS: dict[str, dict] = {
     "generic": {"label": N_("通用"), "limits": GENERIC},
     # Seed 002 (bank): verify and dispatch within 24 h; answer within 5 working days; close within
     # 10 working days; consultations answered within 3 working days.
-    "bank": {"label": N_("银行（种子 002）"), "limits": {
+    "bank": {"label": N_("银行"), "limits": {
         **GENERIC,
         ClockKind.DISPATCH: L(24, H, "seed 002: 24 小时内核实分派"),
         ClockKind.ANSWER: L(5, WD, "seed 002: 5 个工作日内答复客户"),
@@ -77,7 +77,7 @@ PRESETS: dict[str, dict] = {
         "severity": {sev: {ClockKind.ANSWER: L(7, WD, "seed 002: 复杂投诉 7 个工作日内完整回复")}
                      for sev in ("serious", "major")}},
     # Seed 000 (IATF 16949 procedure): initial cause within 12 h; containment/actions within 3 days.
-    "iatf": {"label": N_("汽车零部件 IATF（种子 000）"), "limits": {
+    "iatf": {"label": N_("汽车零部件 IATF 16949"), "limits": {
         **GENERIC,
         ClockKind.INITIAL_CAUSE: L(12, H, "seed 000 IATF: 12 小时内初步原因分析"),
         ClockKind.PROPOSAL: L(3, D, "seed 000 IATF: 3 天内纠正措施"),
@@ -85,7 +85,7 @@ PRESETS: dict[str, dict] = {
     # Food plant (seed 003 and the food-factory procedure of seed 000): contact the customer within
     # 30 min, pass the complaint on within 1 h, a test report within 48 h for product quality (24 h
     # first findings for logistics, service …), investigation within 3 working days.
-    "food": {"label": N_("食品厂（种子 003 / 000）"), "limits": {
+    "food": {"label": N_("食品厂"), "limits": {
         **GENERIC,
         ClockKind.FIRST_CONTACT: L("0.5", H, "seed 003: 受理后 30 分钟内与客户取得联系"),
         ClockKind.DISPATCH: L(1, H, "seed 003: 一般投诉 1 小时内转交处理部门"),
@@ -94,7 +94,7 @@ PRESETS: dict[str, dict] = {
     }, "category": {"产品质量": {ClockKind.INITIAL_CAUSE: L(48, H, "seed 003: 产品质量 48 小时内出具检验报告")}}},
     # Seed 001 (store chain): handled within 15 days (domestic) / 18 days (foreign) from the market
     # department's acceptance; branch 5 days, market department 7 days, processing unit 2 days.
-    "store-chain": {"label": N_("连锁门店（种子 001）"), "limits": {
+    "store-chain": {"label": N_("连锁门店"), "limits": {
         **GENERIC,
         ClockKind.DISPATCH: L(5, D, "seed 001 四.2: 销售分公司 5 天"),
         ClockKind.INITIAL_CAUSE: L(2, D, "seed 001 四.2: 加工单位 2 天"),
