@@ -204,7 +204,7 @@ def _action_form(complaint, a, status=200, errors=None, stale=None):
 @bp.route("/<id:complaint_id>/actions")
 def action_menu(complaint_id):
     complaint = complaint_or_404(complaint_id)
-    return fragment("complaints/_actions.html", complaint=complaint,
+    return fragment("complaints/_actions.html", complaint=complaint, w=workflow,
                     actions=workflow.available(db.session, current_user, complaint))
 
 

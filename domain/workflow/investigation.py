@@ -14,7 +14,7 @@ from domain.text import checked
 from domain.workflow.choices import ACTION_KINDS, ANSWER_METHODS, CAUSES, PROPOSAL_KINDS
 from domain.fields import Reason
 from domain.workflow.core import DISPATCHERS, Action, Fields, Outcome, S, complained_against, handles, register
-from domain.workflow.approval import approval_level
+from domain.workflow.approval import approval_level, rejection
 from domain.workflow.new import DispatchFields, Explanation, dispatch_choices, pick, send_to, target
 from models.complaint import CorrectiveAction, CustomerContact
 from models.org import OrgUnit
@@ -149,6 +149,9 @@ class Propose(DepartmentAction):
     name, label, who = "propose", N_("提交处理方案"), N_("责任部门")
     sources, targets = {S.INVESTIGATING}, [S.PENDING_APPROVAL]
     fields, impartial = ProposalFields, True
+
+    def form_context(self, session, actor, c):
+        return {"rejected": rejection(c)}     # why the last one was rejected, above the form
 
     def initial(self, session, c):
         """The proposal on record (rejected, or its answer not accepted) to edit, not retype."""
