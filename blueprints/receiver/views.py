@@ -72,7 +72,8 @@ def _page(form, status=200, file_errors=(), pending=None):
     return render("receiver/home.html", "receiver/_intake.html", status=status, form=form,
                   groups=category_groups(), more_open=more_open, file_errors=list(file_errors),
                   pending=pending if pending is not None else attachments.pending(db.session, form.token.data, current_user),
-                  recent=recent, earlier=earlier, severity_note=_severity_note(form),
+                  recent=recent, waiting=queues.my_waiting(db.session, current_user),
+                  earlier=earlier, severity_note=_severity_note(form),
                   max_files=attachments.MAX_FILES,
                   badges=clocks.badges(db.session, [c.id for c in recent], utcnow()))
 

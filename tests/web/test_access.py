@@ -75,6 +75,7 @@ ACCESS = {
     "receiver.home": rule(RECEIVERS),
     "handler.home": rule({"cs_head", "handler", "handler2", "market"}),
     "quality.home": rule({"quality"}),
+    "quality.attribute": rule({"quality"}),
     "manager.home": rule({"manager"}),
     "admin.home": rule(ADMIN),
     # intake (the receiver's form and its fragments)
