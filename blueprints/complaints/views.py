@@ -248,6 +248,10 @@ def take_action(complaint_id, action):
 
 def _card(c, status=200, **extra):
     extra.setdefault("oob_count", None)
+    if c.stage == Stage.PENDING_APPROVAL and "done" not in extra:   # the card keeps its countdown (issue 15)
+        from domain import queues
+        from domain.sla import ClockKind
+        extra["countdowns"] = queues.countdowns(db.session, [c.id], ClockKind.APPROVAL, utcnow())
     return fragment("complaints/_approval_card.html", status=status, c=c, w=workflow, **extra)
 
 

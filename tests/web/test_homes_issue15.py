@@ -241,3 +241,10 @@ def test_a_paused_approval_clock_is_not_counted_as_overdue(demo):
     countdown = queues.countdowns(db.session, [c.id], ClockKind.APPROVAL, utcnow())[c.id]
     assert countdown.level == "paused"
     assert queues.to_approve(db.session, user(db.session, "manager"), utcnow()) == [c]
+
+
+def test_the_card_keeps_its_countdown_when_the_reject_form_opens_and_closes(login_as, approvals):
+    manager, c = login_as("manager"), approvals["late16"]
+    for url in (f"/complaints/{c.id}/card?reject=1", f"/complaints/{c.id}/card"):
+        card = manager.get(url, htmx=True).get_data(as_text=True)
+        assert "已超时 16 小时" in card, url
