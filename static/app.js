@@ -14,6 +14,13 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     var r = region(); if (r) Array.prototype.forEach.call(r.children, fade);
+    // A row of tabs wider than a phone scrolls sideways: bring the current tab into view.
+    Array.prototype.forEach.call(document.querySelectorAll(".tabs, .subnav"), function (nav) {
+      var on = nav.querySelector("[aria-current=page]");
+      if (!on || nav.scrollWidth <= nav.clientWidth) return;
+      var left = on.getBoundingClientRect().left - nav.getBoundingClientRect().left + nav.scrollLeft;
+      nav.scrollLeft = left - (nav.clientWidth - on.offsetWidth) / 2;
+    });
   });
   document.addEventListener("toast", function (e) { show(e.detail.message, e.detail.level); });
   // The tab comes back into view (a phone unlocked, a window raised): parts that keep
@@ -49,6 +56,20 @@
     item.appendChild(remove);
     item.appendChild(input);
     box.appendChild(item);
+  });
+  // Intake: words in "what happened" that suggest a safety issue (the list is the server's, in
+  // data-words) show a hint next to the safety box until it is ticked. A hint only.
+  function safetyHint() {
+    var hint = document.getElementById("safety-hint"), content = document.querySelector("textarea[name=content]");
+    if (!hint || !content) return;
+    var text = content.value, box = document.querySelector("input[name=safety]");
+    var found = hint.getAttribute("data-words").split("|").filter(function (w) { return w && text.indexOf(w) >= 0; });
+    found = found.filter(function (w) { return !found.some(function (o) { return o !== w && o.indexOf(w) >= 0; }); });
+    hint.querySelector(".safety-found").textContent = found.join("、");
+    hint.hidden = !found.length || (box && box.checked);
+  }
+  ["input", "change"].forEach(function (kind) {
+    document.addEventListener(kind, function (e) { if (e.target.name === "content" || e.target.name === "safety") safetyHint(); });
   });
   // After a form comes back with messages (422), bring the first one into view.
   document.addEventListener("htmx:afterSwap", function (e) {

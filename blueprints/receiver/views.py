@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blueprints._render import apply_domain_error, choices, fragment, render, see_other
 from blueprints.receiver import bp
 from blueprints.receiver.forms import MORE_FIELDS, IntakeForm
-from domain import attachments, clocks, intake, registry, settings
+from domain import attachments, clocks, intake, registry, safety, settings
 from domain.errors import N_, DomainError, InvalidInput, InvalidInputs
 from domain.money import parse_amount
 from domain.orgtree import tree
@@ -22,7 +22,7 @@ from domain.settings import company_tz
 from domain.severity import REASONS, Flags, major_reasons
 from models import db, utcnow
 from models.attachment import Attachment
-from models.complaint import Category, Complaint
+from models.complaint import Category, Complaint, ComplaintEvent
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -74,6 +74,7 @@ def _page(form, status=200, file_errors=(), pending=None):
                   pending=pending if pending is not None else attachments.pending(db.session, form.token.data, current_user),
                   recent=recent, waiting=queues.my_waiting(db.session, current_user),
                   earlier=earlier, severity_note=_severity_note(form),
+                  safety_words=safety.SAFETY_WORDS, safety_found=safety.safety_words_in(form.content.data),
                   max_files=attachments.MAX_FILES,
                   badges=clocks.badges(db.session, [c.id for c in recent], utcnow()))
 
@@ -216,4 +217,8 @@ def done(complaint_id):
         abort(404)
     reasons = [_(REASONS[r], threshold=f"{settings.major_threshold(db.session):,.0f}")
                for r in complaint.severity_reasons or []]
-    return render("receiver/done.html", complaint=complaint, reasons=reasons)
+    # Opened again later (the browser's history, a bookmark): say where the complaint is now, not
+    # "just registered" — anything on its timeline after the intake's own events means it moved on.
+    moved_on = db.session.scalar(select(ComplaintEvent.id).where(
+        ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.kind.notin_(list(intake.EVENT_LABELS))).limit(1))
+    return render("receiver/done.html", complaint=complaint, reasons=reasons, fresh=moved_on is None)

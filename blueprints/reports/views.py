@@ -2,7 +2,7 @@
 are scoped in their queries like the register (a store head sees their own store); the store
 audit, penalty totals and making a half-year summary are quality's and the manager's; a half-year
 summary is also read by the people it is announced to."""
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort, current_app, make_response, request, url_for
 from flask_babel import gettext as _
@@ -32,11 +32,19 @@ def _bounds(start, end):
             datetime.combine(end + timedelta(days=1), datetime.min.time(), tz))
 
 
-def _period(default_start):
-    """from/to in the query (a bad date falls back to the default), in order, with its bounds."""
+def last_full_month(today: date) -> tuple[date, date]:
+    """The calendar month before the one `today` is in: its first and last day."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def _period(default_start, default_end=lambda today: today):
+    """from/to in the query (a bad date falls back to the default), in order, with its bounds.
+    Without either, the defaults; with only one, the other is its default (the end: today)."""
     today = utcnow().astimezone(company_tz()).date()
-    start = date_arg("from")[0] or default_start(today)
-    end = date_arg("to")[0] or today
+    given_start, given_end = date_arg("from")[0], date_arg("to")[0]
+    start = given_start or default_start(today)
+    end = given_end or (default_end(today) if given_start is None else today)
     if end < start:
         start, end = end, start
     return start, end, _bounds(start, end)
@@ -57,7 +65,8 @@ def _ledger_rows():
     from domain import ledger
     args = request.args
     by = args.get("by") if args.get("by") in ledger.BY_LABELS else "person"
-    start, end, bounds = _period(lambda today: today.replace(day=1))
+    # Opens on the last full month (this month's first days would show next to nothing).
+    start, end, bounds = _period(lambda today: last_full_month(today)[0], lambda today: last_full_month(today)[1])
     sort = args.get("sort") if args.get("sort") in ledger.COLUMN_LABELS or args.get("sort") == "name" else "received"
     desc = args.get("dir") != "asc"
     rows = ledger.sort(ledger.ledger(db.session, current_user, by, *bounds, utcnow()), sort, desc)
@@ -69,8 +78,12 @@ def ledger_page():
     from domain import ledger
     by, start, end, sort, desc, rows = _ledger_rows()
     base = {"by": by, "from": start.isoformat(), "to": end.isoformat()}
+    today = utcnow().astimezone(company_tz()).date()
+    month_start, month_end = last_full_month(today)
+    shortcuts = [(_("上个月"), month_start, month_end), (_("本月"), today.replace(day=1), today),
+                 (_("今年"), today.replace(month=1, day=1), today)]
     return render("reports/ledger.html", by=by, start=start, end=end, sort=sort, desc=desc, rows=rows,
-                  by_labels=ledger.BY_LABELS, columns=ledger.COLUMN_LABELS, base=base)
+                  by_labels=ledger.BY_LABELS, columns=ledger.COLUMN_LABELS, base=base, shortcuts=shortcuts)
 
 
 @bp.route("/ledger.xlsx")
@@ -185,7 +198,6 @@ def _halfyear_choices():
 
 
 def _period_arg(value, choices):
-    from datetime import date
     try:
         period = tuple(date.fromisoformat(x) for x in (value or "").split("/"))
     except ValueError:
