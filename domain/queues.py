@@ -187,10 +187,8 @@ def department(session, user, limit=LIMIT):
     """The handler's department queue: assigned to a unit they cover, still to be worked on, oldest
     first (the nearest to their time limits; newest first let overdue ones fall off the list)."""
     units = covered_unit_ids(session, user)
-    # NEW: inquiries transferred to the department for its answer (seed 003; nothing else is new
-    # with a responsible unit).
-    stages = (Stage.NEW, Stage.INVESTIGATING, Stage.PENDING_APPROVAL, Stage.EXECUTING)
-    query = select(Complaint).where(Complaint.stage.in_(stages), Complaint.responsible_unit_id.is_not(None))
+    stages = (Stage.INVESTIGATING, Stage.PENDING_APPROVAL, Stage.EXECUTING)
+    query = select(Complaint).where(Complaint.stage.in_(stages))
     if units is not EVERYTHING:
         query = query.where(Complaint.responsible_unit_id.in_(units))
     return session.scalars(_oldest(query, limit)).all()
@@ -222,14 +220,18 @@ def to_approve(session, user, now: datetime, limit=LIMIT):
     return _with_units(session, _urgent_sorted(session, base, ClockKind.APPROVAL, now, limit))   # a department
 
 
+HEAD_COUNT_CAP = 100   # a head's count of proposals to approve stops here ("100+")
+
+
 def count_to_approve(session, user) -> int:
+    """The manager's from the stage counters; a head's counted up to HEAD_COUNT_CAP."""
     if user.has_role(Role.MANAGER):
         return stage_counts(session).get(Stage.PENDING_APPROVAL, 0)
     base = _approvable(session, user)
     if base is None:
         return 0
     return session.scalar(select(func.count()).select_from(
-        base.with_only_columns(Complaint.id).limit(COUNT_CAP).subquery()))
+        base.with_only_columns(Complaint.id).limit(HEAD_COUNT_CAP).subquery()))
 
 
 def my_follow_ups(session, user, limit=LIMIT):
