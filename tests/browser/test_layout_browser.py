@@ -1,5 +1,5 @@
 """Issue 15, words and layout on a phone (390×844) and a tablet (1024×768): every control is a
-finger's size, the admin's tabs scroll to the current one, the register's results start on the
+finger's size and no page is wider than the screen, the admin's tabs scroll to the current one, the register's results start on the
 first screen, wide tables show that they scroll, the print view keeps a phone number on one line,
 penalty totals use the page's width, 处理流程 shows its marker, and the safety-word hint appears
 while the clerk types."""
@@ -37,6 +37,8 @@ SMALL = """() => {
     const r = box(el);
     out.push(`${el.tagName.toLowerCase()}${el.className ? "." + el.className.split(" ").join(".") : ""} "${(el.textContent || el.name || "").trim().slice(0, 20)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
   }
+  // and nothing makes the page itself scroll sideways (wide tables scroll in their own box)
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`the page is ${document.documentElement.scrollWidth} px wide`);
   return out;
 }""" % MIN
 
@@ -84,12 +86,12 @@ def pages_of(ids):
         "manager": ["/manager/", f"/complaints/{ids['pending_approval']}"],
         "admin": ["/admin/", "/admin/units", "/admin/units/1", "/admin/users", "/admin/users/1", "/admin/users/new",
                   "/admin/categories", "/admin/calendar", "/admin/reminders", "/admin/penalties", "/admin/settings",
-                  "/admin/audit"],
+                  "/admin/audit", "/admin/replies"],
     }
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_every_control_is_at_least_44_px(browser, live_server, size):
+def test_every_control_is_at_least_44_px_and_no_page_is_too_wide(browser, live_server, size):
     ids = world()
     problems = []
     for username, paths in pages_of(ids).items():
