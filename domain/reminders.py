@@ -19,8 +19,8 @@ not the warning when it is already due.
 
 The "current assignee" is whoever's queue the complaint sits in (domain.queues): quality for
 new and verifying complaints, the named investigator (else the responsible department's heads)
-while it is investigated or carried out, the approver while it waits for approval, and the
-first responder for the follow-up.
+while it is investigated or carried out (or, an inquiry transferred to the department, to be
+answered), the approver while it waits for approval, and the first responder for the follow-up.
 """
 from __future__ import annotations
 
@@ -95,16 +95,19 @@ def _recipients(crossed):
     managers = _active(Role.MANAGER).subquery()
     handlers = _active(Role.HANDLER).subquery()
     alive = people.c.active.is_(True)
-    worked_on = x.stage.in_((Stage.INVESTIGATING, Stage.EXECUTING))
+    # An inquiry transferred to a department (new, with a responsible unit) is the department's to
+    # answer (seed 003); other new complaints are quality's to dispatch.
+    transferred = and_(x.stage == Stage.NEW, x.responsible_unit_id.is_not(None))
+    worked_on = or_(x.stage.in_((Stage.INVESTIGATING, Stage.EXECUTING)), transferred)
     asked = x.level.in_(("warn", "due"))
 
     def pick(*columns):
         return select(*cols, *columns).select_from(target)
 
     assignee = union(
-        # new and verifying: the quality department
+        # new (not transferred) and verifying: the quality department
         pick(quality.c.id.label("user_id")).join(quality, true())
-        .where(asked, x.stage.in_((Stage.NEW, Stage.VERIFYING))),
+        .where(asked, or_(x.stage == Stage.VERIFYING, and_(x.stage == Stage.NEW, x.responsible_unit_id.is_(None)))),
         # investigated / carried out by a named investigator
         pick(people.c.id).join(people, people.c.id == x.investigator_id).where(asked, worked_on, alive),
         # … or by the department (its heads), and head-level approvals

@@ -157,6 +157,26 @@ def test_an_inquiry_is_transferred_and_the_department_answers(session, company):
     assert clock(session, q, "dispatch").stopped_at == transferred   # not moved by the answer
 
 
+def test_a_transferred_inquiry_reminds_the_department_not_quality(session, company):
+    from domain import reminders
+    from models.user import User
+    q = register(session, type="inquiry")
+    act(session, "receiver", q, "transfer_inquiry", at=NOW + HOUR, unit_id=unit(session, "销售部").id,
+        investigator_id=user(session, "sales2").id)
+    plain = register(session, type="inquiry")                     # not transferred: quality's
+    session.commit()
+    answer = clock(session, q, "answer")
+    reminders.sweep(session, answer.warn_at)
+    session.commit()
+
+    def reminded(c):
+        k = clock(session, c, "answer")
+        return set(session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                                   .where(Notification.dedupe_key.like(f"r{k.id}:warn:%"))))
+    assert reminded(q) == {"sales2"}                              # the one to answer it
+    assert reminded(plain) == {"quality", "quality2"}
+
+
 def test_only_inquiries_are_transferred(session, company):
     c = register(session)
     assert "transfer_inquiry" not in {a.name for a in workflow.available(session, user(session, "quality"), c)}
