@@ -187,8 +187,10 @@ def department(session, user, limit=LIMIT):
     """The handler's department queue: assigned to a unit they cover, still to be worked on, oldest
     first (the nearest to their time limits; newest first let overdue ones fall off the list)."""
     units = covered_unit_ids(session, user)
-    stages = (Stage.INVESTIGATING, Stage.PENDING_APPROVAL, Stage.EXECUTING)
-    query = select(Complaint).where(Complaint.stage.in_(stages))
+    # NEW: inquiries transferred to the department for its answer (seed 003; nothing else is new
+    # with a responsible unit).
+    stages = (Stage.NEW, Stage.INVESTIGATING, Stage.PENDING_APPROVAL, Stage.EXECUTING)
+    query = select(Complaint).where(Complaint.stage.in_(stages), Complaint.responsible_unit_id.is_not(None))
     if units is not EVERYTHING:
         query = query.where(Complaint.responsible_unit_id.in_(units))
     return session.scalars(_oldest(query, limit)).all()
