@@ -32,12 +32,12 @@ def make_overdue(c, hours=25):
 def test_admin_picks_and_edits_the_time_limits(login_as):
     admin = login_as("admin")
     page = admin.get("/admin/reminders").get_data(as_text=True)
-    assert "时限方案" in page and "seed 001 末篇: 24 小时内与顾客联系" in page
+    assert "时限方案" in page and "《客户投诉处理制度》第五条：24 小时内与顾客联系" in page
     assert admin.post("/admin/reminders/preset", {"preset": "food"}).status_code == 303
     assert db.session.get(Setting, "sla_preset").value == "food"
     page = admin.get("/admin/reminders").get_data(as_text=True)
-    assert "seed 003: 受理后 30 分钟内与客户取得联系" in page
-    assert "类别：产品质量" in page and "seed 003: 产品质量 48 小时内出具检验报告" in page
+    assert "《食品厂客户投诉闭环处理制度》：受理后 30 分钟内与客户取得联系" in page
+    assert "类别：产品质量" in page and "《食品厂客户投诉闭环处理制度》：产品质量 48 小时内出具检验报告" in page
     bad = admin.post("/admin/reminders/limits", {"amount_dispatch": "abc", "unit_dispatch": "calendar_hours"})
     assert bad.status_code == 422 and "请填写大于 0 的数字" in bad.get_data(as_text=True)
     assert db.session.get(Setting, "sla_overrides") is None
