@@ -141,7 +141,9 @@ def countdowns(session, complaint_ids, kind: ClockKind, now: datetime) -> dict[i
 # (domain.messages) ask the same question.
 
 def dispatch_query():
-    return select(Complaint).where(Complaint.stage == Stage.NEW)
+    """New complaints nobody has sent anywhere yet (an inquiry transferred to a department is new
+    with a responsible unit: the department's queue has it, not quality's)."""
+    return select(Complaint).where(Complaint.stage == Stage.NEW, Complaint.responsible_unit_id.is_(None))
 
 
 def verify_query():

@@ -138,6 +138,7 @@ def test_an_inquiry_is_transferred_from_the_counter(login_as, app):
                 investigator_id=user(db.session, "sales2").id).status_code == 204
     assert highlighted(sales2, q) == ["answer_inquiry"]
     assert q.number in sales2.get("/handler/").get_data(as_text=True)          # in the department's queue
+    assert q.number not in as_user(app, "quality").get("/quality/").get_data(as_text=True)  # no longer 待分派
     assert step(sales2, q, "answer_inquiry", method="phone", note="可以开具").status_code == 204
     db.session.refresh(q)
     assert q.stage == "answered" and q.answered_by_id == user(db.session, "sales2").id
