@@ -81,6 +81,8 @@ def seed(session, now=None) -> str:
         accounts.create_user(session, None, username=username, display_name=name, unit=units[unit],
                              roles=roles, is_head=head, password=DEMO_PASSWORD, must_change_password=False,
                              now=now)
+    from domain import replies
+    replies.seed_defaults(session, None, now=now)
     return f"{len(units) + 1} 个单位，{len(USERS)} 个用户"
 
 
@@ -426,6 +428,16 @@ def showcase(session, now, tz, upload_root=None) -> int:
                 channel="hotline", demand="compensation", amount_claimed="100")
     do("quality", again, "mark_duplicate", 8, duplicate_of=first.number, reason="同一件事的第二个来电。")
     made += [first, again]
+    # An inquiry the clerk could not answer, transferred to the department that can (seed 003).
+    asked = new("receiver2", 5, "韩先生", "13801230010", "想订 200 盒中秋礼盒做员工福利，能否开增值税专用发票、几天能交货？",
+                "其他", channel="walk_in", type="inquiry")
+    do("receiver2", asked, "transfer_inquiry", 4, unit_id=units["销售部"].id, investigator_id=users["sales2"].id)
+    made.append(asked)
+    # A phone number taken down wrong at the counter, corrected with a reason (old → new on the timeline).
+    fixed = new("xh_head", 12, "龚女士", "13801230011", "蝴蝶酥袋子里有一块碎玻璃，幸好没吃到。", "异物", channel="walk_in",
+                demand="compensation", safety=True, extra={"product_name": "蝴蝶酥"})
+    do("xh_head", fixed, "correct", 11, customer_phone="13801230012", reason="登记时电话号码记错一位，已与顾客核对。")
+    made.append(fixed)
     # Walk-in complaints with photos, as the store's tablet sends them.
     if upload_root is not None:
         from pathlib import Path
