@@ -18,7 +18,7 @@ from blueprints.complaints import bp, uploads
 from blueprints.penalties.views import section as penalty_section
 from domain import attachments, clocks, privacy, registry, workflow
 from domain.categories import options as category_choices
-from domain.intake import CHANNEL_LABELS, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
+from domain.intake import CHANNEL_LABELS, CUSTOMER_CLASSES, DEMAND_LABELS, TYPE_LABELS, URGENCY_LABELS
 from domain.orgtree import tree
 from domain.scoping import complaint_or_none, covered_unit_ids
 from domain.severity import REASONS, SEVERITY_LABELS, Severity
@@ -138,7 +138,8 @@ def _record_context(complaint, revealed=False):
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
                 clocks=_clocks(complaint), attribution=_attribution(complaint), **penalty_section(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
-                labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS))
+                labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS,
+                            customer_class=CUSTOMER_CLASSES))
 
 
 @bp.route("/<id:complaint_id>")
