@@ -81,8 +81,6 @@ def seed(session, now=None) -> str:
         accounts.create_user(session, None, username=username, display_name=name, unit=units[unit],
                              roles=roles, is_head=head, password=DEMO_PASSWORD, must_change_password=False,
                              now=now)
-    from domain import replies
-    replies.seed_defaults(session, None, now=now)
     return f"{len(units) + 1} 个单位，{len(USERS)} 个用户"
 
 
@@ -396,6 +394,8 @@ def showcase(session, now, tz, upload_root=None) -> int:
         workflow.act(session, users[username], c, action, workflow.command(action, **fields), version=c.version,
                      now=now - timedelta(hours=hours_ago))
 
+    from domain import replies
+    replies.seed_defaults(session, None, now=now)   # the starter reply templates
     made = []
     # Channels the random history does not use (it has walk-in, phone, hotline, web, social).
     made.append(new("cs1", 50, "欧阳女士", "13801230001", "发邮件反映：网购的凤梨酥礼盒里有两枚包装漏气，饼皮发软。",
