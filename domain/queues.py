@@ -79,10 +79,12 @@ def _with_units(session, rows: list[Complaint]) -> list[Complaint]:
 
 
 def _urgent(session, base, kind: ClockKind, now: datetime, limit: int, nearest_deadline: bool) -> list[Complaint]:
-    """`base` (a Select of complaints) most urgent first: overdue on clock `kind` (longest overdue
-    first), then major, then the rest — each of the last two by the nearest deadline of `kind`
+    """`base` (a Select of complaints) most urgent first: overdue on clock `kind` (major first, then
+    longest overdue first), then major, then the rest — each of the last two by the nearest deadline of `kind`
     (`nearest_deadline`) or oldest registered first."""
-    rows = _overdue(session, base, kind, now, limit)
+    # Among the overdue, major ones first: a stable sort of the longest-overdue page (when more
+    # than a page is overdue, the page is the longest overdue of them, majors on top).
+    rows = sorted(_overdue(session, base, kind, now, limit), key=lambda c: c.severity != Severity.MAJOR)
     if len(rows) < limit:
         later = base.where(Complaint.id.not_in([c.id for c in rows])) if rows else base
         for tier in (later.where(MAJOR), later.where(~MAJOR)):
@@ -107,7 +109,7 @@ def _urgent_sorted(session, base, kind: ClockKind, now: datetime, limit: int) ->
     overdue = SlaClock.deadline <= now
     ids = list(session.scalars(
         select(pool.c.id).outerjoin(SlaClock, _ticking(kind, pool.c.id)).order_by(
-            case((overdue, 0), else_=1), case((overdue, 0), (pool.c.severity == Severity.MAJOR, 0), else_=1),
+            case((overdue, 0), else_=1), case((pool.c.severity == Severity.MAJOR, 0), else_=1),
             SlaClock.deadline.is_(None), SlaClock.deadline, pool.c.created_at, pool.c.id).limit(limit)))
     found = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))} if ids else {}
     return [found[i] for i in ids]

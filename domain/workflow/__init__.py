@@ -8,7 +8,7 @@ from domain.workflow.choices import (ACTION_KINDS, ANSWER_METHODS, CAUSES, FAILE
                                      OTHER_PARTIES, PROPOSAL_KINDS, VERDICTS)
 from domain.workflow.core import (ACTIONS, ALL_TYPES, COMPLAINT, DISPATCHERS, INQUIRY, OPEN, SUGGESTION, Action,
                                   Fields, Outcome, act, available, bump_stage_count, command, expected,
-                                  expected_among, last_actor, refusal, register, waiting_for)
+                                  expected_among, in_button_order, last_actor, refusal, register, waiting_for)
 from domain.workflow import new, investigation, approval, closing, anytime, short_path, files  # noqa: E402,F401 — registers
 from domain.workflow import corrections  # noqa: E402,F401 — registers
 from domain.workflow.approval import approval_level, last_rejection, proposal_state, rejection
@@ -19,5 +19,5 @@ __all__ = ["ACTIONS", "ACTION_KINDS", "ALL_TYPES", "ANSWER_METHODS", "Action", "
            "DISPATCHERS", "FAILED_CONTACTS_TO_CLOSE", "Fields", "INQUIRY", "OPEN",
            "OTHER_PARTIES", "Outcome", "PROPOSAL_KINDS", "SUGGESTION", "Stale", "VERDICTS", "act", "approval_level",
            "available", "bump_stage_count", "closure_problem", "command", "conflict_message", "correction_rows", "expected",
-           "expected_among", "last_actor", "last_rejection", "proposal_state", "refusal", "register", "rejection",
+           "expected_among", "in_button_order", "last_actor", "last_rejection", "proposal_state", "refusal", "register", "rejection",
            "waiting_for"]

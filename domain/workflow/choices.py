@@ -1,8 +1,9 @@
 """The closed loop's choices and their labels (stored values → Chinese msgids)."""
 from domain.errors import N_
 
-CAUSES = {"man": N_("人"), "machine": N_("机"), "material": N_("料"), "method": N_("法"),
-          "environment": N_("环"), "measurement": N_("测")}
+# 人机料法环测 (5M1E), each with the word it stands for: a sales handler need not know the shorthand.
+CAUSES = {"man": N_("人（人员）"), "machine": N_("机（设备）"), "material": N_("料（物料）"), "method": N_("法（方法）"),
+          "environment": N_("环（环境）"), "measurement": N_("测（测量）")}
 PROPOSAL_KINDS = {"refund": N_("退款"), "exchange": N_("换货"), "return": N_("退货"), "repair": N_("维修"),
                   "compensation": N_("赔偿"), "apology": N_("道歉/解释"), "other": N_("其他")}
 OTHER_PARTIES = {"supplier": N_("供应商"), "carrier": N_("承运方"), "customer": N_("顾客自身"), "other": N_("其他")}

@@ -165,6 +165,13 @@ def expected_among(complaint, actions) -> Action | None:
     return next((a for a in actions if complaint.stage in a.sources and a.expected_on(complaint)), None)
 
 
+def in_button_order(complaint, actions) -> list[Action]:
+    """`actions` as the record page shows them: the expected step first, the steps that end or
+    undo the work (withdraw, duplicate, reject — button "warn") last, the rest in between."""
+    first = expected_among(complaint, actions)
+    return sorted(actions, key=lambda a: 0 if a is first else 2 if a.button == "warn" else 1)
+
+
 def expected(session, actor, complaint) -> Action | None:
     """The step `actor` is expected to take next on `complaint`, or None."""
     return expected_among(complaint, available(session, actor, complaint))

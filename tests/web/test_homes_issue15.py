@@ -146,6 +146,9 @@ def test_quality_dispatches_overdue_then_major_then_oldest(login_as, demo):
     assert [c.number for c in sorted((late, major, older, newer), key=lambda c: section.index(c.number))] == \
         [late.number, major.number, older.number, newer.number]
     assert "分派已超时的在前，其次重大投诉，再按登记先后。" in section
+    late_major = register(db.session, at=now - 26 * H, severity="major", safety=True)   # overdue less long
+    db.session.commit()
+    assert queues.to_dispatch(db.session, now)[:3] == [late_major, late, major]   # among the overdue, major first
 
 
 def attributable(severity="general", approved_hours_ago=1, **fields):

@@ -142,3 +142,20 @@ def test_an_inquiry_is_transferred_from_the_counter(login_as, app):
     assert step(sales2, q, "answer_inquiry", method="phone", note="可以开具").status_code == 204
     db.session.refresh(q)
     assert q.stage == "answered" and q.answered_by_id == user(db.session, "sales2").id
+
+
+def test_the_expected_step_comes_first_and_withdrawing_last(login_as, app):
+    """A clerk's first button on a new complaint is not 顾客撤诉; quality's steps that end the work
+    (撤诉, 重复登记) come after the ordinary ones, 核实并分派 first."""
+    def order(web, c):
+        page = web.get(f"/complaints/{c.id}").get_data(as_text=True)
+        panel = page.split('id="action-panel"', 1)[1].split("</section>", 1)[0]
+        return re.findall(r'href="/complaints/\d+/act/(\w+)"', panel)
+    clerk = login_as("receiver")
+    c = register_on_screen(clerk)
+    mine = order(clerk, c)
+    assert "withdraw" in mine and mine[-1] == "withdraw" and mine[0] != "withdraw"
+    quality = as_user(app, "quality")
+    theirs = order(quality, c)
+    assert theirs[0] == "dispatch" and set(theirs[-2:]) == {"withdraw", "mark_duplicate"}
+    assert highlighted(quality, c) == ["dispatch"]
