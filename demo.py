@@ -206,6 +206,13 @@ ROUTES = {"产品质量": ("生产部", "handler2", "prod_head"), "服务质量"
           "销售服务": ("销售部", "sales2", "handler"), "价格": ("市场部", "market", "market_head"),
           "交货": ("销售部", "sales2", "handler"), "运输包装": ("仓储物流部", None, "logistics_head"),
           "仓储": ("仓储物流部", None, "logistics_head"), "其他": ("客服中心", None, "cs_head")}
+ROOT_CAUSES = {"man": "当班员工未按操作规程执行。", "machine": "包装机封口温度不稳定，部分袋子没有封严。",
+               "material": "供应商来料批次不合格，进厂检验漏检。", "method": "门店价签核对流程缺少复核环节。",
+               "environment": "仓库温湿度超出储存要求。", "measurement": "出厂称重设备未按期校准。"}
+ANSWERS = {"refund": "向您致歉，退还货款 {amount} 元，3 个工作日内原路退回。", "exchange": "向您致歉，为您更换同款新品，可到店或送货上门。",
+           "return": "向您致歉，为您办理退货并全额退款。", "repair": "向您致歉，免费为您维修。",
+           "compensation": "向您致歉，赔偿 {amount} 元，并已对相关环节整改。", "apology": "当面向您致歉，说明原因和我们的整改措施。",
+           "other": "向您致歉，补发缺少的商品，并赠送一份小点心。"}
 STEPS = ["dispatch", "propose", "approve", "answer", "verify", "survey"]
 
 
@@ -263,10 +270,10 @@ def advance_complaints(session, rng, now) -> dict[str, int]:
                owner_unit_id=units[dept].id, due=max(at.date(), date.today()) + timedelta(days=rng.randint(5, 30)))
         kind = c.demand if c.demand in workflow.PROPOSAL_KINDS else "apology"
         amount = c.amount_claimed if kind in ("refund", "compensation") else None
-        proposal = dict(findings="已联系顾客并核实批次记录，情况属实。", root_cause="操作人员未按规程执行。",
-                        cause_category=rng.choice(list(workflow.CAUSES)), kind=kind,
-                        amount=str(amount or 50) if kind in ("refund", "compensation") else None,
-                        text="向顾客致歉，并按顾客要求" + workflow.PROPOSAL_KINDS[kind] + "。")
+        cause, root_cause = rng.choice(list(ROOT_CAUSES.items()))
+        money = str(amount or 50) if kind in ("refund", "compensation") else None
+        proposal = dict(findings="已联系顾客并核实批次记录，情况属实。", root_cause=root_cause,
+                        cause_category=cause, kind=kind, amount=money, text=ANSWERS[kind].format(amount=money))
         do(worker, c, "propose", at, **proposal)
         if depth == 2:
             continue

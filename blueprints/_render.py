@@ -167,9 +167,9 @@ def unread_notices() -> int:
     return db.session.scalar(select(func.count()).select_from(mine))
 
 
-# The screens a nav item leads to besides its own blueprint's: the register's reports, notices and
-# penalties are reached from it.
-NAV_SECTIONS = {"reports": "complaints", "notices": "complaints", "penalties": "complaints"}
+# The screens a nav item leads to besides its own blueprint's: the register's reports and
+# penalties are reached from it; notices (from the bell) belong to no tab.
+NAV_SECTIONS = {"reports": "complaints", "notices": None, "penalties": "complaints"}
 
 
 def nav_section() -> str | None:

@@ -205,3 +205,19 @@ def test_no_hint_without_safety_words(demo, login_as, content):
     resp = clerk.post("/receiver/new", form, htmx=True, content_type="multipart/form-data")
     assert resp.status_code == 422
     assert "hidden" in _hint(resp.get_data(as_text=True)).split(">", 1)[0]
+
+
+def test_severity_is_named_where_it_shows_and_notices_light_no_tab(login_as, app):
+    clerk = login_as("receiver")
+    c = register_on_screen(clerk)
+    done = clerk.get(f"/receiver/done/{c.id}").get_data(as_text=True)
+    assert f"严重程度：{SEVERITY_LABELS[c.severity]}" in done
+    record = clerk.get(f"/complaints/{c.id}").get_data(as_text=True)
+    head = record[:record.index('id="action-panel"')]
+    assert f"严重程度：{SEVERITY_LABELS[c.severity]}" in head        # the header's tag says what it is
+    notices = clerk.get("/complaints/notices").get_data(as_text=True)
+    nav = notices[notices.index('class="tabs"'):notices.index("</nav>")]
+    assert 'aria-current="page"' not in nav
+    register = clerk.get("/complaints/").get_data(as_text=True)
+    nav = register[register.index('class="tabs"'):register.index("</nav>")]
+    assert 'aria-current="page" >' in nav.replace('"page">', '"page" >')
