@@ -6,6 +6,7 @@ from sqlalchemy import select
 from blueprints._args import bounded_int
 from blueprints._render import render
 from blueprints.admin import bp
+from domain import audit
 from models import db
 from models.audit import AuditEvent
 
@@ -23,5 +24,5 @@ def audit_log():
         q = q.where(AuditEvent.id < before)
     events = db.session.scalars(q).all()
     kinds = db.session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)).all()
-    return render("admin/audit.html", events=events, kind=kind, kinds=kinds,
+    return render("admin/audit.html", events=events, kind=kind, kinds=kinds, kind_labels=audit.KIND_LABELS,
                   more=len(events) == AUDIT_PER_PAGE)

@@ -173,6 +173,11 @@ def test_audit_log_lists_logins(login_as):
     page = web.get("/admin/audit").get_data(as_text=True)
     assert "login" in page and "admin" in page
     assert "demo12345" not in page
+    assert '<span class="tag" title="login">登录</span>' in page          # the kind in words, the key in its title
+    assert '<option value="login">登录</option>' in page
+    from domain import audit
+    kinds = {v for k, v in vars(audit).items() if k.isupper() and isinstance(v, str)}
+    assert kinds <= audit.KIND_LABELS.keys()                             # every kind has its words
 
 
 def test_out_of_range_numbers_are_not_database_errors(login_as):
