@@ -32,6 +32,18 @@ class InvalidInputs(InvalidInput):
         self.problems = problems
 
 
+class Problems(list):
+    """The InvalidInput of several checks, collected so that a form shows them all at once."""
+
+    def check(self, fn, *args, **kwargs):
+        """Run one check; remember its complaint and go on (None in place of its value)."""
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as err:
+            self.append(err)
+            return None
+
+
 class LoginRefused(DomainError):
     """Login refused; `reason` is one of bad_credentials, locked, inactive."""
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain import attachments, clocks, numbering
-from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
+from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed, Problems
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD, Flags, Severity, decide
 from domain.money import parse_amount
@@ -134,15 +134,8 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     if earlier is not None:
         return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
 
-    problems: list[InvalidInput] = []
-
-    def check(fn, *args, **kwargs):
-        """Run one check; remember its complaint and go on, so that the form shows them all."""
-        try:
-            return fn(*args, **kwargs)
-        except InvalidInput as err:
-            problems.append(err)
-            return None
+    problems = Problems()
+    check = problems.check
 
     name = check(customer_name, data.customer_name)
     phone, email = contact(data.customer_phone, data.customer_email, problems)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain import customer
-from domain.errors import InvalidInput, InvalidInputs, N_
+from domain.errors import InvalidInput, InvalidInputs, N_, Problems
 from domain.money import parse_amount
 from domain.roles import Role
 from domain.text import checked
@@ -89,14 +89,8 @@ class Correct(Action):
         return None
 
     def apply(self, session, actor, c, f, now):
-        problems: list[InvalidInput] = []
-
-        def check(fn, *args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except InvalidInput as err:
-                problems.append(err)
-                return None
+        problems = Problems()
+        check = problems.check
 
         given = {k: getattr(f, k) for k in (*CUSTOMER, *PRODUCT) if getattr(f, k) is not None}
         new = {}
