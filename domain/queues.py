@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, not_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -145,7 +145,11 @@ def countdowns(session, complaint_ids, kind: ClockKind, now: datetime) -> dict[i
 def dispatch_query():
     """New complaints nobody has sent anywhere yet (an inquiry transferred to a department is new
     with a responsible unit: the department's queue has it, not quality's)."""
-    return select(Complaint).where(Complaint.stage == Stage.NEW, Complaint.responsible_unit_id.is_(None))
+    # Said of inquiries, not as "responsible_unit_id IS NULL" (the same rows: nothing else is new
+    # with a responsible unit): that term talked both planners into the (responsible_unit_id, stage)
+    # index and a sort of every new complaint — 2 → 21 ms at 1,000,000 rows.
+    return select(Complaint).where(Complaint.stage == Stage.NEW,
+                                   or_(Complaint.type != "inquiry", Complaint.responsible_unit_id.is_(None)))
 
 
 def verify_query():

@@ -8,6 +8,7 @@ from flask import abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints._render import apply_domain_error, choices, fragment, render, see_other
 from blueprints.receiver import bp
@@ -34,7 +35,7 @@ def upload_root() -> Path:
 def category_groups():
     """[(top-level category, [its active sub-categories])], in the admin's order."""
     tops = db.session.scalars(select(Category).where(Category.parent_id.is_(None), Category.active.is_(True))
-                              .order_by(Category.sort, Category.id)).all()
+                              .options(selectinload(Category.children)).order_by(Category.sort, Category.id)).all()
     return [(top, [c for c in top.children if c.active]) for top in tops]
 
 
@@ -53,6 +54,7 @@ def _unit_choices():
 def _form(formdata=None) -> IntakeForm:
     form = IntakeForm(formdata=formdata) if formdata is not None else IntakeForm()
     groups = category_groups()
+    form.groups = groups   # the page's chips: the same rows, read once
     form.category_id.choices = choices(
         [(str(top.id), top.name) for top, _subs in groups] + [(str(c.id), c.name) for _t, subs in groups for c in subs])
     form.complained_unit_id.choices = _unit_choices()
@@ -70,7 +72,7 @@ def _page(form, status=200, file_errors=(), pending=None):
     earlier = registry.earlier_by_phone(db.session, current_user, form.customer_phone.data) \
         if form.customer_phone.data else []
     return render("receiver/home.html", "receiver/_intake.html", status=status, form=form,
-                  groups=category_groups(), more_open=more_open, file_errors=list(file_errors),
+                  groups=getattr(form, "groups", None) or category_groups(), more_open=more_open, file_errors=list(file_errors),
                   pending=pending if pending is not None else attachments.pending(db.session, form.token.data, current_user),
                   recent=recent, waiting=queues.my_waiting(db.session, current_user),
                   earlier=earlier, severity_note=_severity_note(form),
