@@ -10,7 +10,7 @@ manager see everything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
@@ -30,6 +30,13 @@ COLUMN_LABELS = {"received": N_("受理"), "open": N_("未结"), "closed": N_("�
                  "repeats": N_("二次投诉"), "idle": N_("束之高阁")}
 BY = tuple(BY_LABELS)
 COLUMNS = tuple(COLUMN_LABELS)
+
+
+def last_full_month(today: date) -> tuple[date, date]:
+    """The ledger's default period: the calendar month before the one `today` is in (its first
+    and last day) — this month's first days would show next to nothing."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
 
 
 @dataclass

@@ -32,12 +32,6 @@ def _bounds(start, end):
             datetime.combine(end + timedelta(days=1), datetime.min.time(), tz))
 
 
-def last_full_month(today: date) -> tuple[date, date]:
-    """The calendar month before the one `today` is in: its first and last day."""
-    last = today.replace(day=1) - timedelta(days=1)
-    return last.replace(day=1), last
-
-
 def _period(default_start, default_end=lambda today: today):
     """from/to in the query (a bad date falls back to the default), in order, with its bounds.
     Without either, the defaults; with only one, the other is its default (the end: today)."""
@@ -66,7 +60,8 @@ def _ledger_rows():
     args = request.args
     by = args.get("by") if args.get("by") in ledger.BY_LABELS else "person"
     # Opens on the last full month (this month's first days would show next to nothing).
-    start, end, bounds = _period(lambda today: last_full_month(today)[0], lambda today: last_full_month(today)[1])
+    start, end, bounds = _period(lambda today: ledger.last_full_month(today)[0],
+                                 lambda today: ledger.last_full_month(today)[1])
     sort = args.get("sort") if args.get("sort") in ledger.COLUMN_LABELS or args.get("sort") == "name" else "received"
     desc = args.get("dir") != "asc"
     rows = ledger.sort(ledger.ledger(db.session, current_user, by, *bounds, utcnow()), sort, desc)
@@ -79,7 +74,7 @@ def ledger_page():
     by, start, end, sort, desc, rows = _ledger_rows()
     base = {"by": by, "from": start.isoformat(), "to": end.isoformat()}
     today = utcnow().astimezone(company_tz()).date()
-    month_start, month_end = last_full_month(today)
+    month_start, month_end = ledger.last_full_month(today)
     shortcuts = [(_("上个月"), month_start, month_end), (_("本月"), today.replace(day=1), today),
                  (_("今年"), today.replace(month=1, day=1), today)]
     return render("reports/ledger.html", by=by, start=start, end=end, sort=sort, desc=desc, rows=rows,

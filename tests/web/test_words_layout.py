@@ -127,7 +127,7 @@ def test_the_register_folds_its_filters_behind_one_button_with_their_count(demo,
 
 
 def test_last_full_month():
-    from blueprints.reports.views import last_full_month
+    from domain.ledger import last_full_month
     assert last_full_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert last_full_month(date(2026, 1, 31)) == (date(2025, 12, 1), date(2025, 12, 31))
 
