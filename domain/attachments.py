@@ -179,20 +179,23 @@ def store(session, root: Path, actor, stream, filename: str | None, token: str, 
     return row
 
 
+def _by(actor):
+    """Uploaded by `actor` — a user, or the customer (no user id: the public pages)."""
+    return Attachment.uploaded_by_id.is_(None) if actor.id is None else Attachment.uploaded_by_id == actor.id
+
+
 def pending(session, token: str, actor) -> list[Attachment]:
     """Files uploaded with a form that has not been registered yet (shown again with it)."""
     if not token:
         return []
     return list(session.scalars(select(Attachment).where(
-        Attachment.intake_token == token, Attachment.uploaded_by_id == actor.id,
-        Attachment.complaint_id.is_(None)).order_by(Attachment.id)))
+        Attachment.intake_token == token, _by(actor), Attachment.complaint_id.is_(None)).order_by(Attachment.id)))
 
 
 def claim(session, token: str, actor, complaint) -> int:
     """Attach the pending files of the form `token` to the complaint just registered."""
     result = session.execute(update(Attachment).where(
-        Attachment.intake_token == token, Attachment.uploaded_by_id == actor.id,
-        Attachment.complaint_id.is_(None)).values(complaint_id=complaint.id, intake_token=None)
+        Attachment.intake_token == token, _by(actor), Attachment.complaint_id.is_(None)).values(complaint_id=complaint.id, intake_token=None)
         .execution_options(synchronize_session=False))
     return result.rowcount
 

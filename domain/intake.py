@@ -100,6 +100,7 @@ class IntakeData:
     spot_action: str | None = None       # settled on the spot (§3.2): what was done
     spot_accepted: bool = False          # … and the customer accepted it
     extra: dict = field(default_factory=dict)  # the "more details" fields, model column names
+    contact_consent: bool = False        # the customer agreed to be sent messages (SPEC §7)
 
 
 @dataclass
@@ -133,8 +134,15 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
     earlier = already_registered(session, actor, token)
     if earlier is not None:
         return IntakeResult(earlier, False, list(earlier.severity_reasons or []))
+    return create(session, actor, data, now=now, tz=tz, token=token, threshold=threshold)
 
-    problems = Problems()
+
+def create(session, actor, data: IntakeData, *, now, tz, token, threshold, customer=None,
+            problems: Problems | None = None) -> IntakeResult:
+    """Check `data` and store the complaint with `actor` as its first responder. `customer`: the
+    complainant registered it themselves (the online form, domain.portal.online): the first event
+    is theirs and their files are claimed. `problems`: the caller's own checks, shown with these."""
+    problems = problems if problems is not None else Problems()
     check = problems.check
 
     name = check(customer_name, data.customer_name)
@@ -179,15 +187,17 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         spot_action=spot_action, spot_accepted=True if on_the_spot else None,
         created_at=now, updated_at=now, **extra)
     session.add(complaint)
-    first = ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="registered",
-                           to_stage="new", changes={"severity": severity.value, "reasons": reasons})
+    complaint.contact_consent = bool(data.contact_consent)
+    first = ComplaintEvent(complaint=complaint, at=now, actor_id=None if customer else actor.id, kind="registered",
+                           to_stage="new", changes={"severity": severity.value, "reasons": reasons,
+                                                    **({"by": "customer"} if customer else {})})
     session.add(first)
     if on_the_spot:
         session.add(ComplaintEvent(complaint=complaint, at=now, actor_id=actor.id, kind="settled_on_the_spot",
                                    from_stage="new", to_stage="follow_up", comment=spot_action))
     try:
         session.flush()
-        files = attachments.claim(session, token, actor, complaint) if token else 0
+        files = attachments.claim(session, token, customer or actor, complaint) if token else 0
     except IntegrityError:
         # The same token won a race in another transaction: return that complaint instead.
         session.rollback()
@@ -207,6 +217,12 @@ def register(session, actor, data: IntakeData, *, now: datetime, tz: ZoneInfo, t
         # §3.1: a repeat complaint (二次投诉) tells everybody who handled the first one.
         notify(session, handled(session, session.get(Complaint, complaint.repeat_of_id)), complaint, "repeat", now,
                actor)
+    if customer:
+        notify(session, [actor.id], complaint, "web_registered", now)   # their new first-responder duty
+    from domain.portal import outbound
+    outbound.queue(session, complaint, "ack", now)
+    if on_the_spot:
+        outbound.queue(session, complaint, "survey", now)
     return IntakeResult(complaint, True, reasons)
 
 

@@ -41,6 +41,7 @@ class Message:
     text: str
     html: str
     secret: str | None = None
+    params: dict | None = None     # an SMS template's parameters (domain.portal.outbound)
 
 
 Translate = Callable[..., str]     # gettext: (msgid, **params) → the text in one language
@@ -57,6 +58,7 @@ class Wording:
     user's locale a gettext in that language."""
     base_url: str = "http://127.0.0.1:8000"
     translator: Callable[[str], Translate] = lambda locale: chinese
+    secret: str = ""             # the installation's secret: the customer's progress links (domain.portal.links)
 
     def link(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -69,6 +71,10 @@ def _local(moment: datetime) -> str:
 def compose(session, row: Outbox, now: datetime, wording: Wording = Wording()) -> Message | None:
     """The message an outbox row carries, written `now` from the current record; None when there
     is no one (left) to send it to or nothing (left) to say."""
+    if row.kind.startswith("customer:"):
+        from domain.portal import outbound
+        parts = outbound.compose(session, row, now, wording)
+        return None if parts is None else Message(*parts[:4], None, parts[4])
     to, secret, user = _address(session, row)
     if to is None:
         return None

@@ -43,6 +43,8 @@ def visible_complaints(session, user):
     from models.complaint import Assignment, Complaint
 
     query = select(Complaint)
+    if getattr(user, "customer_of", None) is not None:   # the customer through their link: that one
+        return query.where(Complaint.id == user.customer_of)
     if sees_everything(user):
         return query
     if not user.has_role(Role.RECEIVER, Role.HANDLER):
@@ -60,7 +62,7 @@ def complaint_or_none(session, user, complaint_id: int):
     from models.complaint import Complaint
 
     found = session.scalar(visible_complaints(session, user).where(Complaint.id == complaint_id))
-    if found is None and user.has_role(Role.RECEIVER, Role.HANDLER):
+    if found is None and getattr(user, "customer_of", None) is None and user.has_role(Role.RECEIVER, Role.HANDLER):
         found = _held_responsible(session, user, complaint_id)
     return found
 

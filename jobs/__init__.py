@@ -53,4 +53,4 @@ def wording():
             catalogue = get_translations()
         return lambda message, **params: (catalogue.ugettext(message) % params if params
                                           else catalogue.ugettext(message))
-    return Wording(current_app.config.get("BASE_URL", Wording.base_url), translator)
+    return Wording(current_app.config.get("BASE_URL", Wording.base_url), translator, current_app.config["SECRET_KEY"])

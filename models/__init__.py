@@ -63,7 +63,7 @@ from models.org import OrgUnit  # noqa: E402,F401
 from models.user import LoginSession, User, UserRole  # noqa: E402,F401
 from models.audit import AuditEvent  # noqa: E402,F401
 from models.numbering import NumberCounter  # noqa: E402,F401
-from models.complaint import (Assignment, Attribution, Category, Complaint, ConcealmentReview, ComplaintEvent, CorrectiveAction,  # noqa: E402,F401
+from models.complaint import (Assignment, Attribution, Category, Complaint, ConcealmentReview, ComplaintEvent, CustomerLink, CorrectiveAction,  # noqa: E402,F401
                               CustomerContact, Notification, Penalty, PenaltyEvent, StageCount)
 from models.attachment import Attachment  # noqa: E402,F401
 from models.reply import ReplyTemplate  # noqa: E402,F401

@@ -23,7 +23,7 @@ class Attachment(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
     intake_token: Mapped[str | None] = mapped_column(String(64), index=True)  # pending until claimed
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # None: the customer
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     name: Mapped[str] = mapped_column(String(120))          # the file name as given, cleaned
     kind: Mapped[str] = mapped_column(String(8))            # image / pdf / audio
@@ -36,4 +36,4 @@ class Attachment(db.Model):
     # The stage the complaint was at when the file was added after intake (None: with the intake form).
     stage: Mapped[str | None] = mapped_column(String(20))
 
-    uploaded_by: Mapped[User] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()

@@ -84,6 +84,8 @@ class Complaint(db.Model):
     customer_code: Mapped[str | None] = mapped_column(String(40))
     customer_class: Mapped[str | None] = mapped_column(String(20))          # vip / key / ordinary
     customer_foreign: Mapped[bool] = mapped_column(Boolean, default=False)  # seed 001: 15 vs 18 days
+    # The customer agreed to be sent messages about this complaint (SMS / e-mail, SPEC §7; PIPL).
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     # Product / order
     product_name: Mapped[str | None] = mapped_column(String(120))
@@ -256,6 +258,23 @@ class CustomerContact(db.Model):
     purpose: Mapped[str] = mapped_column(String(16), default="investigation")  # investigation / follow_up
 
     by: Mapped[User] = relationship()
+
+
+class CustomerLink(db.Model):
+    """A one-time link sent to the customer (SPEC §7: the survey and closure confirmation). Only the
+    token's SHA-256 is stored; the token itself exists in the message alone. An expired or used
+    link still names its complaint, so the customer can ask for a new one."""
+    __tablename__ = "customer_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))            # survey
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint] = relationship()
 
 
 class StageCount(db.Model):

@@ -10,7 +10,7 @@ from domain.workflow.core import (ACTIONS, ALL_TYPES, COMPLAINT, DISPATCHERS, IN
                                   Fields, Outcome, act, available, bump_stage_count, command, expected,
                                   expected_among, in_button_order, last_actor, refusal, register, waiting_for)
 from domain.workflow import new, investigation, approval, closing, anytime, short_path, files  # noqa: E402,F401 — registers
-from domain.workflow import corrections  # noqa: E402,F401 — registers
+from domain.workflow import corrections, customer  # noqa: E402,F401 — registers
 from domain.workflow.approval import approval_level, last_rejection, proposal_state, rejection
 from domain.workflow.closing import closure_problem
 from domain.workflow.corrections import correction_rows

@@ -63,7 +63,8 @@ class Answer(Action):
             notify(session, [c.investigator_id], c, "answer_not_accepted", now, actor)
             return Outcome(S.INVESTIGATING, {"accepted": False, **files}, listing(names, c.answer_note))
         return Outcome(S.VERIFYING if unverified(c) else S.FOLLOW_UP,
-                       {"accepted": True, "method": c.answer_method, **files}, listing(names, c.answer_note))
+                       {"accepted": True, "method": c.answer_method, **files}, listing(names, c.answer_note),
+                       tell="answer")
 
     def clock_event(self, c):
         return "answer:accepted" if c.customer_accepted else None
@@ -177,7 +178,7 @@ class Close(Action):
     sources, targets, roles, fields = {S.FOLLOW_UP}, [S.CLOSED], DISPATCHERS, Note
 
     def guard(self, session, actor, c):
-        if not dissatisfied(c) and c.failed_contacts < FAILED_CONTACTS_TO_CLOSE:
+        if not (c.needs_decision or dissatisfied(c)) and c.failed_contacts < FAILED_CONTACTS_TO_CLOSE:
             return N_("回访满意后会自动结案；只有顾客不满意或三次联系不上时才由品管/总经理结案。")
         return None
 
@@ -199,7 +200,7 @@ class Reopen(Action):
     fields, on_the_road = Comment, False     # a step back, never the one expected
 
     def guard(self, session, actor, c):
-        if c.stage == S.FOLLOW_UP and not dissatisfied(c):
+        if c.stage == S.FOLLOW_UP and not (dissatisfied(c) or c.needs_decision):
             return N_("只有已结案或顾客不满意的投诉可以重新处理。")
         return None
 

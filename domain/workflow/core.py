@@ -19,6 +19,7 @@ from sqlalchemy import update
 from domain import clocks
 from domain.errors import CONFLICT_MESSAGE, N_, NotAllowed, Stale
 from domain.notify import notify
+from domain.portal import outbound
 from domain.roles import Role
 from domain.scoping import complaint_or_none, covers_unit
 from domain.stages import Stage
@@ -40,12 +41,14 @@ class Outcome:
     """What an action did: the stage it leads to (None: stays), what changed (for the timeline),
     the comment shown with the event, the event's kind when not the action's name, and the kind
     of the first responder's notice when the stage changes, when not the generic progress notice
-    ("stage:<stage>") — a rejection tells them it was a rejection."""
+    ("stage:<stage>") — a rejection tells them it was a rejection; and the message the customer
+    is sent, if any ("answer"; entering follow-up always sends the survey link instead)."""
     to_stage: str | None = None
     changes: dict | None = None
     comment: str | None = None
     event: str | None = None
     notice: str | None = None
+    tell: str | None = None        # a message to the customer (domain.portal.outbound): "answer"
 
 
 # --- actions and their registry ----------------------------------------------------------
@@ -218,6 +221,10 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
     event = "closed" if complaint.stage == S.CLOSED and before != S.CLOSED else action.clock_event(complaint)
     if event:
         clocks.on_event(session, complaint, event, now)
+    if complaint.stage == S.FOLLOW_UP and before != S.FOLLOW_UP and complaint.type == COMPLAINT:
+        outbound.queue(session, complaint, "survey", now)     # carries the answer too
+    elif outcome.tell:
+        outbound.queue(session, complaint, outcome.tell, now)
     return complaint
 
 

@@ -54,7 +54,7 @@ class AnswerInquiry(ReceiverSideAction):
         c.answer_method = pick(f.method, ANSWER_METHODS, "method", N_("请选择答复方式。"))
         c.answer_note = checked(f.note, "note", 2000, required=True, message=N_("请写下答复内容。"))
         c.answered_by_id, c.answered_at, c.customer_accepted = actor.id, now, True
-        return Outcome(S.ANSWERED, {"method": c.answer_method}, c.answer_note)
+        return Outcome(S.ANSWERED, {"method": c.answer_method}, c.answer_note, tell="answer")
 
 
 @register
@@ -65,7 +65,7 @@ class Acknowledge(ReceiverSideAction):
     def apply(self, session, actor, c, f, now):
         c.answer_note = checked(f.note, "note", 2000, required=True, message=N_("请写下对建议的处理或感谢。"))
         c.answered_by_id, c.answered_at, c.customer_accepted = actor.id, now, True
-        return Outcome(S.ACKNOWLEDGED, None, c.answer_note)
+        return Outcome(S.ACKNOWLEDGED, None, c.answer_note, tell="answer")
 
 
 @register
