@@ -457,4 +457,49 @@ def showcase(session, now, tz, upload_root=None) -> int:
                             channel="walk_in", demand="refund", amount_claimed="58", token=token,
                             extra={"product_name": "五仁月饼 500g", "sample_received": True,
                                    "sample_location": "店内冷柜留样"}))
-    return len(made)
+    return len(made) + customer_showcase(session, now, tz, users, units, categories, new, do, upload_root)
+
+
+def customer_showcase(session, now, tz, users, units, categories, new, do, upload_root=None) -> int:
+    """The customer's side (SPEC §7): the public pages switched on with 客服中心's 韩雪 receiving online
+    complaints; two complaints the customers sent themselves (one with a photo, one they added to
+    while the handler waited for them), and one the customer rated and closed through the survey
+    link (谁投诉谁关闭)."""
+    import io
+    from datetime import timedelta
+
+    from domain.portal import config, links, online, steps
+    from domain.workflow.customer import Customer
+
+    config.set_portal_config(session, users["admin"], enabled=True, company_name="鑫源食品", intro=config.DEFAULT_INTRO,
+                             privacy=config.DEFAULT_PRIVACY, link_days=7, receiver_id=users["cs1"].id, now=now)
+    token = "demo-online-0"
+    if upload_root is not None:
+        from pathlib import Path
+        from domain import attachments
+        attachments.store(session, Path(upload_root), Customer(None), io.BytesIO(photo(40)), "微信图片_1.jpg",
+                          token, now=now - timedelta(hours=8))
+    first = online.register_online(session, online.OnlineComplaint(
+        customer_name="卫女士", customer_phone="13801230013", customer_email="wei@example.com",
+        content="网上订的月饼礼盒送到时外盒压坏了，里面有两个月饼碎了。", demand="exchange", order_no="JD20261130001",
+        product_name="花好月圆礼盒", privacy_consent=True, contact_consent=True),
+        now=now - timedelta(hours=8), tz=tz, token=token).complaint
+    second = online.register_online(session, online.OnlineComplaint(
+        customer_name="姜先生", customer_phone="13801230014", content="在上海静安店买的面包，回家发现已经过了保质期。",
+        demand="refund", store_id=units["上海静安店"].id, product_name="全麦吐司", privacy_consent=True,
+        contact_consent=True), now=now - timedelta(hours=30), tz=tz, token="demo-online-1").complaint
+    do("quality", second, "dispatch", 28, unit_id=units["生产部"].id, investigator_id=users["handler2"].id)
+    do("handler2", second, "pause", 26, reason="请顾客提供购物小票和生产日期照片")
+    steps.add_information(session, second, text="小票找到了，11 月 28 日下午买的，生产日期是 11 月 20 日。",
+                          upload_token=None, now=now - timedelta(hours=20))
+    rated = new("receiver", 70, "苏女士", "13801230015", "买的蛋黄酥有一股哈喇味。", "变质/过期", channel="walk_in",
+                demand="refund", customer_email="su@example.com", contact_consent=True,
+                extra={"product_name": "蛋黄酥 6 枚装"})
+    do("quality", rated, "dispatch", 68, unit_id=units["生产部"].id, investigator_id=users["handler2"].id)
+    do("handler2", rated, "propose", 60, findings="该批次蛋黄酥储存温度偏高", root_cause="仓库空调故障两天未发现",
+       cause_category="environment", kind="refund", amount="36", text="为您全额退款 36 元，并赠送新品一盒致歉。")
+    do("manager" if rated.approval_level == "manager" else "prod_head", rated, "approve", 55)
+    do("handler2", rated, "answer", 50, method="phone", accepted=True)
+    link = links.issue(session, rated, now - timedelta(hours=49), 7)
+    steps.rate(session, link, score=5, comment="处理很快，谢谢。", confirm=True, now=now - timedelta(hours=40))
+    return 3

@@ -176,3 +176,14 @@ def test_the_demo_covers_every_channel_stage_and_urgency(app, full_demo):
     for a in photos:
         for variant in attachments.VARIANTS:
             assert attachments.file_path(root, a, variant).stat().st_size > 1000
+    # Issue 16: the customer's side — online complaints registered by the customer (one with their
+    # photo), information the customer added, and a complaint the customer closed through the link.
+    from models.complaint import ComplaintEvent
+    web = db.session.scalars(select(Complaint).join(ComplaintEvent).where(
+        Complaint.channel == "web", ComplaintEvent.kind == "registered", ComplaintEvent.actor_id.is_(None))).all()
+    assert len(web) >= 2 and all(c.contact_consent for c in web)
+    assert db.session.scalar(select(Attachment).where(Attachment.uploaded_by_id.is_(None),
+                                                      Attachment.complaint_id.is_not(None))) is not None
+    assert db.session.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "customer_adds")) is not None
+    closed = db.session.scalar(select(Complaint).where(Complaint.close_reason == "customer"))
+    assert closed.stage == "closed" and closed.events[-1].kind == "customer_closed"
