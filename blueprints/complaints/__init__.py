@@ -6,4 +6,4 @@ from domain.roles import Role
 bp = Blueprint("complaints", __name__)
 bp.before_request(role_guard(Role.RECEIVER, Role.HANDLER, Role.QUALITY, Role.MANAGER))
 
-from blueprints.complaints import views  # noqa: E402,F401
+from blueprints.complaints import slip, views  # noqa: E402,F401

@@ -31,6 +31,7 @@ class IntakeForm(FlaskForm):
                                                        "inputmode": "tel"})
     customer_email = StringField(_l("电子邮箱"), render_kw={"type": "email", "maxlength": 120,
                                                            "autocomplete": "off", "inputmode": "email"})
+    contact_consent = BooleanField(_l("顾客同意接收短信/邮件通知（受理编号、答复、评价链接）"), default=False)
     content = TextAreaField(_l("发生了什么"), render_kw={"rows": 4, "maxlength": 5000})
     product_name = StringField(_l("商品"), render_kw={"maxlength": 120})
     demand = Chips(_l("顾客要求"), choices=labelled(DEMAND_LABELS))

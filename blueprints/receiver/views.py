@@ -107,7 +107,7 @@ def _intake_data(form) -> intake.IntakeData:
         safety=form.safety.data, media=form.media.data, sensitive=form.sensitive.data,
         reputation=form.reputation.data, urgency=form.urgency.data or "medium",
         spot_action=form.spot_action.data if form.severity.data == "minor" else None,
-        spot_accepted=form.spot_accepted.data, extra=extra)
+        spot_accepted=form.spot_accepted.data, contact_consent=bool(form.contact_consent.data), extra=extra)
 
 
 def _show_problems(form, err: DomainError) -> None:

@@ -91,6 +91,7 @@ ACCESS = {
     "complaints.count": rule(STAFF),
     "complaints.record": rule(**ON_COMPLAINT),
     "complaints.print_view": rule(**ON_COMPLAINT),
+    "complaints.slip": rule(**ON_COMPLAINT),                  # the customer's slip (issue 16)
     "complaints.reveal": rule(**ON_COMPLAINT),
     "complaints.action_menu": rule(**ON_COMPLAINT),
     "complaints.take_action": rule(**ON_COMPLAINT, action=ACTION_FOR),
