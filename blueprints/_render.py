@@ -104,12 +104,25 @@ def clock_label(kind):
 
 
 def event_label(kind):
-    """A timeline event: the intake's own, or the workflow action that made it."""
+    """A timeline event: the intake's own, the customer's, or the workflow action that made it."""
     from domain.intake import EVENT_LABELS
     from domain.workflow import ACTIONS
+    from domain.workflow.customer import EVENT_LABELS as CUSTOMER_LABELS
     if kind in EVENT_LABELS:
         return _(EVENT_LABELS[kind])
+    if kind in CUSTOMER_LABELS:
+        return _(CUSTOMER_LABELS[kind])
     return _(ACTIONS[kind].label) if kind in ACTIONS else kind
+
+
+def event_actor(event):
+    """Who took a timeline step: the member of staff, the customer (their links, the online form), or the system."""
+    from domain.workflow.customer import by_customer
+    if event.actor is not None:
+        return event.actor.display_name
+    if by_customer(event):
+        return _("顾客（网上提交）") if event.kind == "registered" else _("顾客")
+    return _("系统")
 
 
 def notice_label(kind):
@@ -226,7 +239,7 @@ def register_rendering(app) -> None:
             "get_locale": get_locale,
             "stage_label": stage_label,
             "severity_label": severity_label,
-            "event_label": event_label,
+            "event_label": event_label, "event_actor": event_actor,
             "waiting_for": waiting_for,
             "unread_notices": unread_notices,
             "clock_label": clock_label,

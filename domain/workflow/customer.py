@@ -18,7 +18,14 @@ from domain.workflow.closing import closure_problem
 from domain.workflow.core import ALL_TYPES, OPEN, Action, Outcome, S, end_pause, register
 
 CUSTOMER = "customer"   # a pseudo-role: never a user's (domain.roles), only the link holder's
-CUSTOMER_EVENTS = frozenset({"customer_survey", "customer_closed", "customer_adds", "customer_registered"})
+CUSTOMER_EVENTS = frozenset({"customer_survey", "customer_closed", "customer_adds"})
+# Events the customer's actions write under a kind of their own (Outcome.event).
+EVENT_LABELS = {"customer_closed": N_("顾客评价并确认结案"), "customer_survey": N_("顾客评价")}
+
+
+def by_customer(event) -> bool:
+    """Whether the customer took this timeline step (their link, or the online form)."""
+    return event.actor_id is None and (event.kind in CUSTOMER_EVENTS or (event.changes or {}).get("by") == "customer")
 
 
 class Customer:
@@ -48,7 +55,7 @@ class CustomerSurvey(Action):
     """Score 1–5 and a comment through the survey link. Satisfied (≥ 3) and confirmed: closed, the
     customer the closing actor. Dissatisfied (≤ 2), or not confirmed: quality or the manager
     decides, as after a phone survey."""
-    name, label, who = "customer_survey", N_("顾客评价并确认结案"), N_("顾客")
+    name, label, who = "customer_survey", N_("顾客评价"), N_("顾客")
     sources, targets, roles, fields = {S.FOLLOW_UP}, [S.CLOSED, S.FOLLOW_UP], {CUSTOMER}, RateFields
     on_the_road, button = False, "side"
 
