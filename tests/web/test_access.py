@@ -70,6 +70,15 @@ ACCESS = {
     "auth.change_password": rule(LOGGED_IN),
     "auth.no_role": rule(LOGGED_IN),
     "public.healthz": rule(PUBLIC),
+    # the customer's pages (issue 16): no login; a made-up number, code or token is 404 for everyone
+    "public.complain": rule(PUBLIC),
+    "public.track": rule(PUBLIC),
+    "public.track_number": rule(PUBLIC, number="TS-202611-0001"),
+    "public.progress": rule(PUBLIC, ok=404, number="TS-209901-0001", code="a" * 16),
+    "public.add": rule(PUBLIC, number="TS-209901-0001", code="a" * 16),
+    "public.survey": rule(PUBLIC, ok=404, token="x" * 16),
+    "public.survey_done": rule(PUBLIC, ok=404, token="x" * 16),
+    "public.survey_new": rule(PUBLIC, token="x" * 16),
     "static": rule(PUBLIC, filename="app.css"),
     # each role's home
     "receiver.home": rule(RECEIVERS),
