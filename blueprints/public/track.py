@@ -50,8 +50,9 @@ def track():
         return _lookup_page(form, 422)
     complaint = steps.lookup(db.session, number, proof)
     if complaint is None:
-        # The same page whatever was wrong, and nothing typed shown again.
+        # The same page whatever was wrong: the number as typed (to correct it), never the digits or e-mail.
         form = TrackForm(formdata=None)
+        form.number.data = steps.normalise_number(number)
         form.form_errors.append(_(NOT_FOUND))
         return _lookup_page(form, 422)
     return redirect(links.follow_path(current_app.config["SECRET_KEY"], complaint), code=303)
