@@ -230,6 +230,15 @@ class Client:
         return elapsed, resp.status_code, len(body)
 
 
+class Anonymous(Client):
+    """A customer's browser on the public pages (no login): the CSRF token from the form."""
+
+    def __init__(self, app):
+        self.c = app.test_client()
+        page = self.c.get("/complain").get_data(as_text=True)
+        self.token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
 def measure(label, fn, n, expect=(200,)):
     for _ in range(10):
         fn()
@@ -302,8 +311,30 @@ def run(kind: str, rows: int, fresh: bool, n: int) -> list:
                 "type": "complaint", "channel": "walk_in"}
         return clerk.timed("POST", "/receiver/new", data=data, headers=dict(hx))
 
+    customer = Anonymous(app)
+    with app.app_context():
+        from domain.portal import links
+        known = db.session.execute(select(Complaint.id, Complaint.number, Complaint.customer_phone).where(
+            Complaint.id.in_(ids), Complaint.customer_phone.is_not(None))).all()
+    progress = [links.follow_path(app.config["SECRET_KEY"], row) for row in known]
+
+    def complain():
+        data = {"token": uuid.uuid4().hex, "customer_name": "李先生", "customer_phone": "13900001234",
+                "content": "买的牛奶过期了，要求退款。", "demand": "refund", "privacy_consent": "y", "contact_consent": "y"}
+        return customer.timed("POST", "/complain", data=data)
+
+    def lookup(right=True):
+        row = rnd.choice(known)
+        digits = row.customer_phone[-4:] if right else f"{(int(row.customer_phone[-4:]) + 1) % 10000:04d}"
+        return customer.timed("POST", "/track", data={"number": row.number, "proof": digits})
+
     results = [
         measure("bare Flask route", lambda: quality.timed("GET", "/bench-hello"), n),
+        measure("public: complaint form (GET)", lambda: customer.timed("GET", "/complain"), n),
+        measure("public: complaint submit (POST → 303)", complain, n, expect=(303,)),
+        measure("public: lookup (POST → 303)", lookup, n, expect=(303,)),
+        measure("public: lookup, wrong digits (POST → 422)", lambda: lookup(False), n, expect=(422,)),
+        measure("public: progress page", lambda: customer.timed("GET", rnd.choice(progress)), n),
         measure("registry, first page (quality: all)", lambda: quality.timed("GET", "/complaints/"), n),
         measure("registry, first page (store clerk)", lambda: clerk.timed("GET", "/complaints/"), n),
         measure("registry, 2nd page via cursor (quality)", lambda: quality.timed(
