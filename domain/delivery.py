@@ -1,8 +1,9 @@
 """Delivering the outbox (SPEC §4.4) over the channels of domain.channels.
 
 Messages wait in the Outbox table (written in the same transaction as the notice they copy).
-`drain(session, clock, deadline)` claims the due ones a batch at a time, e-mail and each robot kind in
-turn, oldest first within a channel, sends each (one SMTP connection per e-mail batch), and
+`drain(session, clock, deadline)` claims the due ones a batch at a time, e-mail, SMS to the customer
+(domain.sms) and each robot kind in turn, oldest first within a channel, sends each (one SMTP
+connection per e-mail batch), and
 records the outcome: sent, or the error and the next attempt after an exponential backoff; after
 MAX_ATTEMPTS the message is `failed` and listed for the administrator, who can send it again.
 `deliver(session, ids, now)` does the same for given messages. A channel failure never touches
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select, text as sql, update
 from sqlalchemy.orm import scoped_session
 
+from domain import sms
 from domain.channels import (ROBOT_LABELS, Mailer, Unreachable, describe, mail_message, post_robot, smtp_config,
                              unreachable)
 from domain.errors import N_, NotAllowed
@@ -31,7 +33,7 @@ from models.sla import Outbox
 
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 300
-CHANNELS = ("email", *ROBOT_LABELS)   # take turns, a batch each: robots never wait behind a wall of e-mails
+CHANNELS = ("email", "sms", *ROBOT_LABELS)   # take turns, a batch each: robots never wait behind a wall of e-mails
 BATCH = 50
 RECHECK_SECONDS = 5                   # a channel that came back short is looked at again after this
 
@@ -95,13 +97,13 @@ def deliver(session, ids, now: datetime, wording: Wording = Wording()) -> dict[s
 
 def drain(session, clock: Callable[[], datetime], deadline: float | None = None, batch: int = BATCH,
           wording: Wording = Wording()) -> dict:
-    """Deliver until nothing is due, or until time.monotonic() passes `deadline`. E-mail and each
-    robot kind take turns, a batch each, oldest first within a channel. Commits per message, so a
-    killed worker loses nothing and sends at most its message in flight twice. An unreachable SMTP
-    server rests e-mail for the rest of the drain (the next sweep's drain tries again); a dead robot
-    host, its unit's messages. `clock` tells the time (read per batch: a drain runs for minutes).
-    Returns the counts, `done` (nothing left that this drain could send)
-    and `down` (the channels or units found unreachable)."""
+    """Deliver until nothing is due, or until time.monotonic() passes `deadline`. E-mail, SMS and
+    each robot kind take turns, a batch each, oldest first within a channel. Commits per message, so
+    a killed worker loses nothing and sends at most its message in flight twice. An unreachable SMTP
+    server rests e-mail for the rest of the drain (the next sweep's drain tries again); an
+    unreachable SMS provider, the SMS; a dead robot host, its unit's messages. `clock` tells the
+    time (read per batch: a drain runs for minutes). Returns the counts, `done` (nothing left that
+    this drain could send) and `down` (the channels or units found unreachable)."""
     outcome = {"sent": 0, "retry": 0, "failed": 0}
     config = smtp_config(session)
     down: dict[str, str] = {}          # destination -> the error that made it unreachable
@@ -142,12 +144,13 @@ def _send(session, ids, now, config, down, wording, deadline=None) -> dict[str, 
         with _read_once_per_batch(session):
             rows = session.scalars(select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)).all()
             _load_referenced(session, rows)
+            sms_settings = sms.sms_config(session) if any(r.channel == "sms" for r in rows) else None
             for n, row in enumerate(rows):
                 if n and deadline is not None and time.monotonic() >= deadline:   # at least one, for progress
                     release(session, [r.id for r in rows[n:]], now)
                     break
-                # an e-mail batch shares one server; robot messages, their unit's webhook
-                dest = "email" if row.channel == "email" else f"unit:{row.unit_id}"
+                # an e-mail batch shares one server, SMS one provider; robot messages, their unit's webhook
+                dest = row.channel if row.channel in ("email", "sms") else f"unit:{row.unit_id}"
                 try:
                     if dest in down:
                         raise Unreachable(down[dest])
@@ -159,6 +162,10 @@ def _send(session, ids, now, config, down, wording, deadline=None) -> dict[str, 
                             raise RuntimeError("未配置邮件服务器")
                         mailer.send(msg.to, mail_message(config, msg.to, msg.subject, msg.text, msg.html,
                                                          f"<kesu-outbox-{row.id}@{config.sender.split('@')[-1]}>"))
+                    elif row.channel == "sms":
+                        if sms_settings is None:
+                            raise RuntimeError("未配置短信服务")
+                        sms.send(sms_settings, msg.to, msg.params["message"], msg.params)   # Unreachable: rests "sms"
                     else:
                         try:
                             post_robot(row.channel, msg.to, msg.secret, msg.subject, msg.text)

@@ -164,6 +164,10 @@ ACCESS = {
     "admin.edit_reply": rule(ADMIN, reply_id="reply"),
     "admin.reply_status": rule(ADMIN, reply_id="reply", action="deactivate"),
     "admin.penalty_rules": rule(ADMIN),
+    "admin.portal_page": rule(ADMIN),                         # the customer's side: public pages, SMS (issue 16)
+    "admin.portal_public": rule(ADMIN),
+    "admin.portal_sms": rule(ADMIN),
+    "admin.portal_sms_test": rule(ADMIN),
 }
 
 
