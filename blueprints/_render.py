@@ -134,6 +134,10 @@ def notice_label(kind):
         from domain.messages import LEVEL_LABELS
         _sla, level, clock = (kind.split(":", 2) + ["", ""])[:3]
         return _("%(clock)s%(level)s", clock=clock_label(clock), level=_(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level)
+    if kind.startswith("customer:"):
+        from domain.portal.outbound import MESSAGE_LABELS
+        message = kind.split(":", 1)[1]
+        return _(MESSAGE_LABELS[message]) if message in MESSAGE_LABELS else kind
     return _(NOTICE_LABELS[kind]) if kind in NOTICE_LABELS else kind
 
 

@@ -26,6 +26,7 @@ from models.complaint import Complaint
 from models.sla import Outbox
 
 KINDS = ("ack", "answer", "survey")
+MESSAGE_LABELS = {"ack": N_("给顾客：受理通知"), "answer": N_("给顾客：答复通知"), "survey": N_("给顾客：评价邀请")}
 MOBILE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
 
 

@@ -114,7 +114,7 @@ def test_sms_failures_are_listed_with_the_outbox(login_as):
                           created_at=now))
     db.session.commit()
     page = admin.get("/admin/reminders").get_data(as_text=True)
-    assert "<td>短信</td>" in page and "isv.AMOUNT_NOT_ENOUGH" in page
+    assert "<td>短信</td>" in page and "isv.AMOUNT_NOT_ENOUGH" in page and "给顾客：受理通知" in page
 
 
 def test_only_the_admin_reaches_the_page(login_as, app):
