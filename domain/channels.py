@@ -28,7 +28,7 @@ from domain import audit
 from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.text import clean
-from models.setting import Setting
+from models.setting import Setting, put
 
 SMTP = "smtp"
 TIMEOUT = 10
@@ -90,9 +90,7 @@ def set_smtp_config(session, actor, *, host, port, security, username, password,
     value = {"host": host, "port": port, "security": security, "username": clean(username or "")[:120],
              "password": password if password else (old.password if old else ""), "sender": sender,
              "sender_name": clean(sender_name or "")[:40] or "客诉系统"}
-    row = session.get(Setting, SMTP) or Setting(key=SMTP)
-    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
-    session.add(row)
+    put(session, SMTP, value, by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{SMTP}", ip=ip, now=now,
                  after=f"{host}:{port}")   # never the password
     return smtp_config(session)

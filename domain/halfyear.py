@@ -32,7 +32,7 @@ from models import upsert_insert
 from models.complaint import Attribution, Category, Complaint, Notification, Penalty
 from models.org import OrgUnit
 from models.report import HalfYearReport
-from models.setting import Setting
+from models.setting import Setting, put
 from models.sla import SlaClock
 from models.user import User
 
@@ -227,9 +227,7 @@ def set_recipient_units(session, actor, unit_ids: list[int], ip=None, *, now: da
     known = set(session.scalars(select(OrgUnit.id).where(OrgUnit.id.in_(unit_ids), OrgUnit.active.is_(True))))
     if len(known) != len(set(unit_ids)):
         raise InvalidInput(N_("请选择有效的单位。"), field="units")
-    row = session.get(Setting, RECIPIENT_UNITS) or Setting(key=RECIPIENT_UNITS)
-    row.value, row.updated_at, row.updated_by_id = sorted(known), now, actor.id
-    session.add(row)
+    put(session, RECIPIENT_UNITS, sorted(known), by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{RECIPIENT_UNITS}", ip=ip,
                  now=now, after={"units": sorted(known)})
 

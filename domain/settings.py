@@ -14,7 +14,7 @@ from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.money import parse_amount
 from domain.roles import Role
 from domain.severity import DEFAULT_MAJOR_THRESHOLD
-from models.setting import Setting
+from models.setting import Setting, put
 
 MAJOR_THRESHOLD = "major_threshold"
 
@@ -40,11 +40,7 @@ def _set_amount(session, actor, key, value, before, ip, now) -> Decimal:
                           out_of_range=N_("金额须在 1 元到 10 亿元之间。"))
     if amount == before:
         return amount
-    row = session.get(Setting, key)
-    if row is None:
-        row = Setting(key=key)
-        session.add(row)
-    row.value, row.updated_at, row.updated_by_id = str(amount), now, actor.id
+    put(session, key, str(amount), by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{key}", ip=ip, now=now,
                  before=str(before), after=str(amount))
     return amount
@@ -101,9 +97,7 @@ def set_digest_times(session, actor, head: str, manager: str, ip: str | None = N
         if not match:
             raise InvalidInput(N_("请按 时:分 填写，例如 08:30。"), field=f"digest_{name}")
         value[name] = f"{int(match.group(1)):02d}:{match.group(2)}"
-    row = session.get(Setting, DIGEST_TIMES) or Setting(key=DIGEST_TIMES)
-    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
-    session.add(row)
+    put(session, DIGEST_TIMES, value, by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{DIGEST_TIMES}", ip=ip, now=now,
                  after=f"{value['head']}/{value['manager']}")
     return value
@@ -174,6 +168,4 @@ def set_sla_limits(session, actor, limits: dict, ip: str | None = None, *, now: 
 
 
 def _store(session, actor, key, value, now) -> None:
-    row = session.get(Setting, key) or Setting(key=key)
-    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
-    session.add(row)
+    put(session, key, value, by_id=actor.id, now=now)

@@ -34,7 +34,7 @@ from domain.channels import TIMEOUT, Unreachable, describe, unreachable
 from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.text import clean
-from models.setting import Setting
+from models.setting import Setting, put
 
 KEY = "sms"
 PROVIDERS = ("aliyun", "tencent")
@@ -358,9 +358,7 @@ def set_sms_config(session, actor, *, provider, access_key_id, access_key_secret
     value = {"provider": provider, "access_key_id": key_id, "access_key_secret": secret, "sign_name": sign,
              "region": region or REGIONS[provider], "app_id": app if provider == "tencent" else "",
              "endpoint": url, "templates": codes}
-    row = session.get(Setting, KEY) or Setting(key=KEY)
-    row.value, row.updated_at, row.updated_by_id = value, now, actor.id
-    session.add(row)
+    put(session, KEY, value, by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{KEY}", ip=ip, now=now,
                  after=f"{provider}: {sign}")   # never the secret
     return sms_config(session)

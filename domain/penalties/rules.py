@@ -20,7 +20,7 @@ from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.money import parse_amount
 from domain.roles import Role
 from domain.severity import Severity
-from models.setting import Setting
+from models.setting import Setting, put
 
 RULES = "penalty_rules"
 SURCHARGES = "penalty_surcharges"
@@ -76,9 +76,7 @@ def set_rules(session, actor, table: dict, extra: dict, ip=None, *, now: datetim
     if problems:
         raise InvalidInputs(problems)
     for key, value in ((RULES, clean_table), (SURCHARGES, clean_extra)):
-        row = session.get(Setting, key) or Setting(key=key)
-        row.value, row.updated_at, row.updated_by_id = value, now, actor.id
-        session.add(row)
+        put(session, key, value, by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{RULES}", ip=ip, now=now,
                  after={"surcharges": clean_extra})
 

@@ -12,7 +12,7 @@ from domain import audit
 from domain.errors import InvalidInput, InvalidInputs, N_, NotAllowed
 from domain.roles import Role
 from domain.text import checked
-from models.setting import Setting
+from models.setting import Setting, put
 
 KEY = "portal"
 
@@ -98,9 +98,7 @@ def set_portal_config(session, actor, *, enabled, company_name, intro, privacy, 
         raise InvalidInputs(problems)
     config = PortalConfig(enabled=bool(enabled), company_name=name or "", intro=intro_text or "",
                           privacy=privacy_text, link_days=days, receiver_id=receiver.id if receiver else None)
-    row = session.get(Setting, KEY) or Setting(key=KEY)
-    row.value, row.updated_at, row.updated_by_id = asdict(config), now, actor.id
-    session.add(row)
+    put(session, KEY, asdict(config), by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{KEY}", ip=ip, now=now,
                  after="on" if config.enabled else "off")
     return config
