@@ -22,7 +22,7 @@ SECRET = "test-secret"
 # What a thumb taps: the form's fields, choices and buttons (the honeypot and the Enter key's
 # off-screen button are not for people).
 TAPPABLE = ("main input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not(#website), main select, "
-            "main textarea, main button:not(.offscreen), main label.chip, main label.check, main label.score, "
+            "main textarea, main button:not(.offscreen), main label.chip, main .field-check label, main label.score, "
             "main a, header a")
 
 
@@ -95,13 +95,13 @@ def test_a_customer_complains_from_a_phone(phone, live_server):
                                                        "buffer": photo()}])
     # Sent without the consent first: the form comes back with the message and keeps the photo.
     page.get_by_role("button", name="提交投诉", exact=True).last.tap()
-    expect(page.locator(".alert")).to_contain_text("还有几处需要补充或修改")
+    expect(page.locator(".form-errors")).to_contain_text("还有几处需要补充或修改")
     expect(page.locator("#privacy_consent-error")).to_have_text("请阅读并同意个人信息保护说明后再提交。")
     expect(page.locator("ul.kept li span")).to_have_text("牛奶.jpg")
     expect(page.locator("textarea[name=content]")).to_have_value("11 月 20 日在浦东店买的鲜牛奶，打开发现已经变质。")
     check_layout(page)
     shoot(page, f"complain-errors-{'js' if page.js else 'nojs'}")
-    page.locator("label.check", has_text="我已阅读并同意").tap()
+    page.locator(".field-check label", has_text="我已阅读并同意").tap()
     page.get_by_role("button", name="提交投诉", exact=True).last.tap()
     expect(page.locator(".done")).to_contain_text("提交成功")
     c = db.session.scalar(select(Complaint))
@@ -121,7 +121,7 @@ def test_lookup_and_adding_information_without_javascript(phone_js_off, live_ser
     expect(page.locator("input[name=number]")).to_have_value(c.number)
     page.fill("input[name=proof]", "1234")
     page.get_by_role("button", name="查询").tap()
-    expect(page.locator(".alert")).to_have_text("编号或验证信息不对，请核对后再试。")
+    expect(page.locator(".form-errors")).to_have_text("编号或验证信息不对，请核对后再试。")
     check_layout(page)
     shoot(page, "lookup-refused")
     page.fill("input[name=number]", c.number.lower())
@@ -151,7 +151,7 @@ def test_rating_and_closing_through_the_link_without_javascript(phone_js_off, li
     check_layout(page)
     shoot(page, "survey")
     page.locator("label.score", has_text="很满意").tap()
-    page.locator("label.check", has_text="问题已解决，同意结案").tap()
+    page.locator(".field-check label", has_text="问题已解决，同意结案").tap()
     page.get_by_role("button", name="提交评价").tap()
     expect(page.locator("h1")).to_have_text("已结案，感谢您的评价")
     shoot(page, "survey-done")
