@@ -2,7 +2,6 @@
 printer or on A4 — the company, the number, where and when it was received, the date the customer
 can expect an answer, and a QR code of the progress link (/track/<number>/<code>) with the link
 and the lookup printed under it. Nothing personal: the slip is handed over and may be lost."""
-import segno
 from flask import current_app, request
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -30,6 +29,7 @@ def follow_url(complaint) -> str:
 def qr_svg(url: str) -> Markup:
     """The QR code of `url` as inline SVG (error correction M: a receipt gets creased), drawn in
     module units (viewBox) so that the print CSS sizes it."""
+    import segno   # only this page draws QR codes: not loaded at start-up
     return Markup(segno.make(url, error="m").svg_inline(scale=1, border=4, omitsize=True, svgclass="qr",
                                                         lineclass="qr-dark"))
 
