@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from urllib.parse import urlsplit
 from datetime import timezone
 
 from flask import flash, make_response, redirect, render_template, request
@@ -56,6 +57,11 @@ def see_other(url: str, message: str | None = None):
     if is_htmx():
         resp = make_response("", 204)
         resp.headers["HX-Redirect"] = url
+        here, there = urlsplit(request.headers.get("HX-Current-URL", "")), urlsplit(url)
+        if there.fragment and (there.path, there.query) == (here.path, here.query):
+            # Only the #section would change: the browser would scroll, not reload (the form's
+            # old messages would stay, the toast would not come). htmx reloads after the jump.
+            resp.headers["HX-Refresh"] = "true"
         return resp
     return redirect(url, code=303)
 

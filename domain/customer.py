@@ -4,6 +4,7 @@ when it is corrected later (domain.workflow.corrections)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from domain.errors import InvalidInput, N_
@@ -17,7 +18,8 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def normalise_phone(phone: str | None) -> str | None:
-    phone = re.sub(r"[\s()（）]", "", phone or "")
+    """Spaces and brackets out; full-width digits, plus and minus (a Chinese keyboard's) made plain."""
+    phone = re.sub(r"[\s()]", "", unicodedata.normalize("NFKC", phone or "")).replace("—", "-")
     return phone or None
 
 

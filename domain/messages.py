@@ -207,7 +207,7 @@ def _head_digest(session, _, user, now):
 
 
 # Quality's queues (domain.queues.quality_queries) in the digest, with the headings of quality's home.
-QUALITY_QUEUES = {"dispatch": N_("待分派"), "verify": N_("待验证"), "decide": N_("顾客不满意或联系不上，待决定"),
+QUALITY_QUEUES = {"dispatch": N_("待分派"), "verify": N_("待验证"), "decide": N_("顾客不满意、未确认结案或联系不上，待决定"),
                   "attribute": N_("待确认责任归属")}
 
 

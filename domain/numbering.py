@@ -8,6 +8,8 @@ too. Never max()+1.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -39,3 +41,18 @@ def allocate(session, now: datetime, tz: ZoneInfo, prefix: str = PREFIX) -> str:
         .values(last=NumberCounter.last + 1).returning(NumberCounter.last)
     ).scalar_one()
     return format_number(period, serial)
+
+
+NUMBER_RE = re.compile(r"^[A-Z]{1,6}-\d{6}-\d{4,8}$")
+NUMBER_PARTS_RE = re.compile(r"^([A-Z]{1,6})?-?(\d{6})-?(\d{4,8})$")
+
+
+def normalise(value: str | None) -> str:
+    """What the customer typed as the number: full-width forms, spaces, case, missing dashes and a
+    missing prefix forgiven ("ts 202612 0013", "202612-0013" → "TS-202612-0013")."""
+    value = unicodedata.normalize("NFKC", value or "").strip().upper()
+    value = re.sub(r"[\s—_]+", "-", value)
+    parts = NUMBER_PARTS_RE.match(value.replace("--", "-"))
+    if parts:
+        return f"{parts.group(1) or PREFIX}-{parts.group(2)}-{parts.group(3)}"
+    return value[:24]

@@ -31,7 +31,15 @@ def _portal_page(status=200, errors=None, section=None, form=None, test_result=N
                   smsc=sms.sms_config(db.session), providers=sms.PROVIDER_LABELS, messages=sms.MESSAGE_LABELS,
                   regions=sms.REGIONS, link_days=portal.LINK_DAYS, action=EmptyForm(), errors=errors or {},
                   section=section, form=form or {}, test_result=test_result,
-                  complain_url=_base() + "/complain", track_url=_base() + "/track")
+                  complain_url=_base() + "/complain", track_url=_base() + "/track", base_url=_base(),
+                  base_url_warning=not _public_address(_base()))
+
+
+def _public_address(url: str) -> bool:
+    """Whether customers' phones can open `url` safely: https, and not this machine."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    return parts.scheme == "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 
 
 @bp.route("/portal")
@@ -56,7 +64,8 @@ def portal_public():
     return _change("public", lambda: portal.set_portal_config(
         db.session, current_user, enabled=f.get("enabled") == "on", company_name=f.get("company_name", ""),
         intro=f.get("intro", ""), privacy=f.get("privacy", ""), link_days=f.get("link_days", ""),
-        receiver_id=f.get("receiver_id", ""), ip=client_ip(), now=utcnow()), _("已保存公开页面设置。"))
+        receiver_id=f.get("receiver_id", ""), hotline=f.get("hotline", ""), ip=client_ip(), now=utcnow()),
+        _("已保存公开页面设置。"))
 
 
 @bp.route("/portal/sms", methods=["POST"])

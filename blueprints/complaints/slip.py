@@ -44,5 +44,6 @@ def slip(complaint_id):
     url = follow_url(complaint)
     company = config.company_name or _("客户服务中心")      # as the customer's messages say without a name
     return render("complaints/slip.html", complaint=complaint, size=size, kind=KIND_WORDS.get(complaint.type),
-                  company=company, expect_label=label, expect_at=expect_at, url=url, qr=qr_svg(url),
-                  track_url=base_url() + "/track")
+                  company=company, expect_label=label, expect_at=expect_at, url=url,
+                  qr=qr_svg(url) if config.enabled else None,     # the pages are off: no link to a closed door
+                  track_url=base_url() + "/track", hotline=config.hotline)

@@ -32,7 +32,14 @@ def _refused(token, err: steps.LinkRefused):
         return message(404, _("链接无效"), _(err.message))
     c = err.complaint
     return page("public/link_refused.html", 410, state=err.state, text=_(err.message), token=token,
-                can_renew=_waiting(c), follow=_follow(c) if c is not None else None)
+                can_renew=_waiting(c) and bool(outbound.channels_for(db.session, c, "survey")),
+                follow=_follow(c) if c is not None else None)
+
+
+def _rated_through(token) -> bool:
+    """This link was used for a rating (a second tap of the same form finds it used)."""
+    link = links.find(db.session, token)
+    return link is not None and link.used_at is not None and link.complaint.satisfaction is not None
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
@@ -41,6 +48,8 @@ def survey(token):
     try:
         _link, complaint = steps.survey_link(db.session, token, utcnow())
     except steps.LinkRefused as err:
+        if request.method == "POST" and err.state == "used" and _rated_through(token):
+            return redirect(url_for("public.survey_done", token=token), code=303)   # a double tap: done
         return _refused(token, err)
     form, status = SurveyForm(), 200
     if request.method == "POST":
@@ -57,7 +66,7 @@ def survey(token):
         else:
             db.session.commit()
             return redirect(url_for("public.survey_done", token=token), code=303)
-    return page("public/survey.html", status, form=form, view=customer_view(db.session, complaint),
+    return page("public/survey.html", status, form=form, view=customer_view(db.session, complaint, utcnow()),
                 score_labels=SCORE_LABELS)
 
 

@@ -79,14 +79,15 @@ def _progress(complaint, form=None, status=200, pending=(), file_errors=()):
         form = AddForm(formdata=None)
         form.upload_token.data = new_token()
     notes = set(get_flashed_messages(category_filter=["public"]))
-    view = customer_view(db.session, complaint)
+    view = customer_view(db.session, complaint, utcnow())
     return page("public/progress.html", status, view=view, form=form, pending=list(pending),
                 file_errors=list(file_errors), fresh="new" in notes, added="added" in notes,
                 max_photos=online.MAX_PHOTOS,
-                action=url_for("public.add", number=complaint.number, code=request.view_args["code"]))
+                action=url_for("public.add", number=complaint.number, code=request.view_args["code"]),
+                rate_action=url_for("public.rate_now", number=complaint.number, code=request.view_args["code"]))
 
 
-@bp.route("/track/<number>/<code>")
+@bp.route("/track/<number>/<code>", strict_slashes=False)
 def progress(number, code):
     return _progress(_followed_or_404(number, code))
 
@@ -121,3 +122,16 @@ def add(number, code):
     db.session.commit()
     flash("added", "public")
     return redirect(links.follow_path(current_app.config["SECRET_KEY"], complaint), code=303)
+
+
+@bp.route("/track/<number>/<code>/survey", methods=["POST"])
+@limiter.limit(limit("PUBLIC_RESEND_RATE_LIMIT"))
+def rate_now(number, code):
+    """Rate it now: the holder of the progress link gets a fresh one-time survey link (the same page
+    the SMS or e-mail links to) — also when no message could be sent."""
+    complaint = _followed_or_404(number, code)
+    token = steps.survey_now(db.session, complaint, utcnow())
+    if token is None:
+        return redirect(links.follow_path(current_app.config["SECRET_KEY"], complaint), code=303)
+    db.session.commit()
+    return redirect(url_for("public.survey", token=token), code=303)

@@ -3,6 +3,7 @@ and the texts the customer reads, the privacy notice (PIPL), how long a survey l
 who receives the complaints that come in online (their first responder, SPEC §5)."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ DEFAULT_PRIVACY = (
     "查看，不会提供给第三方，保存期满后匿名化处理。您可以随时联系我们查阅、更正或删除您的个人信息。")
 DEFAULT_INTRO = "请告诉我们发生了什么，我们会尽快核实处理。提交后您会看到投诉编号，凭编号和手机号后四位可以查询进度。"
 LINK_DAYS = (1, 90)
+HOTLINE_RE = re.compile(r"^[0-9+()（）\- 转]{3,40}$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class PortalConfig:
     privacy: str = DEFAULT_PRIVACY
     link_days: int = 7                    # a survey link's validity
     receiver_id: int | None = None        # the first responder of online complaints
+    hotline: str = ""                     # 客服电话: on every customer page, the slip and the messages
 
 
 def portal_config(session) -> PortalConfig:
@@ -62,7 +65,7 @@ def receiver_choices(session) -> list:
 
 
 def set_portal_config(session, actor, *, enabled, company_name, intro, privacy, link_days, receiver_id,
-                      ip=None, now: datetime) -> PortalConfig:
+                      hotline="", ip=None, now: datetime) -> PortalConfig:
     if not actor.has_role(Role.ADMIN):
         raise NotAllowed(N_("只有系统管理员可以修改设置。"))
     problems = []
@@ -75,6 +78,9 @@ def set_portal_config(session, actor, *, enabled, company_name, intro, privacy, 
             return None
 
     name = check(checked, company_name, "company_name", 60, multiline=False)
+    phone = check(checked, hotline, "hotline", 40, multiline=False)
+    if phone and not HOTLINE_RE.match(phone):
+        problems.append(InvalidInput(N_("客服电话只能有数字、空格、+、- 和括号，例如 400-820-1234。"), field="hotline"))
     intro_text = check(checked, intro, "intro", 500)
     privacy_text = check(checked, privacy, "privacy", 3000, required=True,
                          message=N_("请填写个人信息保护说明：收集什么、为什么收集。"))
@@ -97,7 +103,8 @@ def set_portal_config(session, actor, *, enabled, company_name, intro, privacy, 
     if problems:
         raise InvalidInputs(problems)
     config = PortalConfig(enabled=bool(enabled), company_name=name or "", intro=intro_text or "",
-                          privacy=privacy_text, link_days=days, receiver_id=receiver.id if receiver else None)
+                          privacy=privacy_text, link_days=days, receiver_id=receiver.id if receiver else None,
+                          hotline=phone or "")
     put(session, KEY, asdict(config), by_id=actor.id, now=now)
     audit.record(session, audit.SETTING_CHANGED, actor_id=actor.id, target=f"setting:{KEY}", ip=ip, now=now,
                  after="on" if config.enabled else "off")

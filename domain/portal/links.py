@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from domain.numbering import normalise
 from models.complaint import Complaint, CustomerLink
 
 CODE_LENGTH = 16
@@ -47,8 +48,9 @@ def follows(secret: str, complaint: Complaint | None, code: str) -> bool:
 
 def by_follow_code(session, secret: str, number: str, code: str) -> Complaint | None:
     """The complaint a progress link opens, or None (a wrong number and a wrong code look the same)."""
-    complaint = session.scalar(select(Complaint).where(Complaint.number == number)) \
-        if isinstance(number, str) and len(number) <= 20 else None
+    number = normalise(number) if isinstance(number, str) else ""
+    code = code.strip().lower() if isinstance(code, str) else ""     # typed from the slip: case forgiven
+    complaint = session.scalar(select(Complaint).where(Complaint.number == number)) if len(number) <= 20 else None
     return complaint if follows(secret, complaint, code) else None
 
 

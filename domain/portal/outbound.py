@@ -33,8 +33,8 @@ MOBILE_RE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
 def channels_for(session, c: Complaint, message: str) -> list[str]:
     """The channels `message` goes by for `c`: none without consent; SMS to a mobile number when
     SMS is set up with a template for it; e-mail when there is an address and a mail server."""
-    if not c.contact_consent:
-        return []
+    if not c.contact_consent or not portal_config(session).enabled:
+        return []        # no consent; or the pages every message links to are switched off
     out = []
     config = sms.sms_config(session)
     if c.customer_phone and MOBILE_RE.match(c.customer_phone) and config is not None and config.template_for(message):
@@ -98,7 +98,7 @@ def compose(session, row: Outbox, now: datetime, wording):
         lines.append(_("请为我们的处理打分，并确认是否可以结案（%(days)d 天内有效，只能使用一次）：%(link)s",
                        days=config.link_days, link=link))
         lines.append(_("查看进度：%(link)s", link=follow))
-    lines.append(company)
+    lines.append(company + (_("（客服电话 %(phone)s）", phone=config.hotline) if config.hotline else ""))
     text = "\n".join(lines)
     html = ("<div style=\"font-family:sans-serif;font-size:15px;line-height:1.6\">"
             + "".join(f"<p style=\"margin:0 0 8px\">{escape(line)}</p>" for line in lines) + "</div>")

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from domain.errors import DomainError, N_
+from domain.numbering import NUMBER_RE, normalise as normalise_number  # noqa: F401 — the views' too
 from domain.portal import links, outbound
+from domain.portal.config import portal_config
 from domain.workflow import act, command
 from domain.workflow.customer import Customer
 from models.complaint import Complaint
 from models.sla import Outbox
 
-NUMBER_RE = re.compile(r"^[A-Z]{1,6}-\d{6}-\d{4,8}$")
 DIGITS_RE = re.compile(r"^\d{4}$")
 RESEND_GAP = timedelta(minutes=10)
 
@@ -30,10 +31,6 @@ class LinkRefused(DomainError):
         self.state, self.complaint = state, complaint
 
 
-def normalise_number(value: str | None) -> str:
-    """What the customer typed as the number: full-width forms, spaces and case forgiven."""
-    value = unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
-    return value.replace("—", "-").replace("_", "-")[:24]
 
 
 def lookup(session, number: str | None, proof: str | None) -> Complaint | None:
@@ -93,9 +90,21 @@ def resend(session, token: str, now: datetime) -> tuple[str, Complaint | None]:
 
 def add_information(session, complaint: Complaint, *, text: str | None, upload_token: str | None,
                     now: datetime) -> Complaint:
-    """补充材料 through the progress link (the view has kept the photos under `upload_token`)."""
+    """补充材料 through the progress link (the view has kept the photos under `upload_token`). The
+    same form sent twice (a double tap, a resubmission) adds once: its token is on the event."""
+    if upload_token and any(e.kind == "customer_adds" and (e.changes or {}).get("form") == upload_token
+                            for e in complaint.events):
+        return complaint
     return act(session, Customer(complaint.id), complaint, "customer_adds",
                command("customer_adds", text=text, upload_token=upload_token), version=complaint.version, now=now)
+
+
+def survey_now(session, complaint: Complaint, now: datetime) -> str | None:
+    """A fresh one-time survey link for the holder of the progress link (no SMS or e-mail needed),
+    or None when the complaint is not waiting for a rating."""
+    if complaint.stage != "follow_up" or complaint.satisfaction is not None or complaint.type != "complaint":
+        return None
+    return links.issue(session, complaint, now, portal_config(session).link_days)
 
 
 def masked_contact(c: Complaint, channels: list[str]) -> list[str]:

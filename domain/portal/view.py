@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from domain.errors import N_
 from domain.stages import Stage
 from models.complaint import Complaint, ComplaintEvent
-from models.sla import SlaClock
+from models.sla import Outbox, SlaClock
 
 S = Stage
 KIND_WORDS = {"complaint": N_("投诉"), "inquiry": N_("咨询"), "suggestion": N_("建议")}
@@ -49,8 +49,10 @@ class CustomerView:
     expect_at: datetime | None
     answer: str | None            # what the company answered, once it has
     rated: bool                   # a satisfaction score is on record
-    can_rate: bool                # a survey link would be accepted now
+    can_rate: bool                # waiting for the customer's rating (the progress page offers it)
+    survey_sent: bool             # … and a survey link went out by SMS or e-mail
     additions: int                # how many times the customer added information
+    expect_passed: bool = False   # the expected date has gone by (we say sorry, not nothing)
 
 
 def answer_text(c: Complaint) -> str | None:
@@ -77,15 +79,18 @@ def expectation(session, c: Complaint) -> tuple[str | None, datetime | None]:
     return None, None
 
 
-def customer_view(session, c: Complaint) -> CustomerView:
+def customer_view(session, c: Complaint, now: datetime | None = None) -> CustomerView:
     stage = STAGE_WORDS.get(c.stage, N_("正在处理"))
     if c.stage == S.CLOSED and c.close_reason in CLOSED_WORDS:
         stage = CLOSED_WORDS[c.close_reason]
     label, at = expectation(session, c)
     count = session.scalar(select(func.count()).select_from(ComplaintEvent).where(
         ComplaintEvent.complaint_id == c.id, ComplaintEvent.kind == "customer_adds"))
+    can_rate = c.stage == S.FOLLOW_UP and c.type == "complaint" and c.satisfaction is None
+    sent = can_rate and session.scalar(select(func.count()).select_from(Outbox).where(
+        Outbox.complaint_id == c.id, Outbox.kind == "customer:survey", Outbox.status != "failed")) > 0
     return CustomerView(number=c.number, kind=KIND_WORDS.get(c.type, N_("投诉")), received_at=c.created_at,
                         stage=stage, open=c.stage != S.CLOSED, waiting_for_customer=c.paused_at is not None,
                         expect_label=label, expect_at=at, answer=answer_text(c), rated=c.satisfaction is not None,
-                        can_rate=c.stage == S.FOLLOW_UP and c.type == "complaint" and c.satisfaction is None,
-                        additions=count)
+                        can_rate=can_rate, survey_sent=bool(sent), additions=count,
+                        expect_passed=at is not None and now is not None and at < now)

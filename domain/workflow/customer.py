@@ -103,6 +103,8 @@ class CustomerAdds(Action):
         if not text and not names:
             raise InvalidInput(N_("请写下要补充的内容，或选择照片。"), field="text")
         changes = {"files": names} if names else {}
+        if f.upload_token:
+            changes["form"] = f.upload_token          # the same form twice adds once (domain.portal.steps)
         if c.paused_at is not None:
             changes["resumed_after_minutes"] = end_pause(session, c, now)
         people = [c.investigator_id, c.first_responder_id]

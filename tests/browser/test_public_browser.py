@@ -165,7 +165,9 @@ def test_rating_and_closing_through_the_link_without_javascript(phone_js_off, li
     assert [m for m in page.console_errors if "status of 410" not in m] == []    # 410 is the page's answer
 
 
-def test_an_expired_link_asks_for_a_new_one_without_javascript(phone_js_off, live_server):
+def test_an_expired_link_leads_to_rating_from_the_progress_page_without_javascript(phone_js_off, live_server):
+    """No SMS or mail server here, so no new link can be sent: the expired link's page leads to the
+    progress page, which offers the rating itself; the customer rates and closes it."""
     from datetime import timedelta
     page = phone_js_off
     c = make_complaint(db.session, "follow_up", contact_consent=True)
@@ -173,10 +175,17 @@ def test_an_expired_link_asks_for_a_new_one_without_javascript(phone_js_off, liv
     db.session.commit()
     page.goto(live_server + f"/survey/{token}")
     expect(page.locator("h1")).to_have_text("这个评价链接已过期。")
+    expect(page.get_by_role("button", name="发送新的评价链接")).to_have_count(0)
     check_layout(page)
     shoot(page, "survey-expired")
-    page.get_by_role("button", name="发送新的评价链接").tap()
-    expect(page.locator("h1")).to_have_text("无法发送新链接")        # no SMS or mail server set up here
+    page.get_by_role("link", name="查看处理进度").tap()
+    page.get_by_role("button", name="现在评价").tap()
     check_layout(page)
-    shoot(page, "survey-resent")
+    shoot(page, "survey-from-progress")
+    page.locator("label.score", has_text="满意").first.tap()
+    page.locator(".field-check label", has_text="问题已解决，同意结案").tap()
+    page.get_by_role("button", name="提交评价").tap()
+    expect(page.locator("h1")).to_contain_text("已结案")
+    db.session.refresh(c)
+    assert c.stage == "closed" and c.close_reason == "customer"
     assert [m for m in page.console_errors if "status of 410" not in m] == []

@@ -167,3 +167,49 @@ def test_what_the_customer_sees_has_no_staff_and_no_unapproved_amount(session, c
     assert view.answer is None and view.open
     values = " ".join(str(v) for v in view.__dict__.values())
     assert "68" not in values.replace(c.number, "") and "发网" not in values
+
+
+def test_numbers_and_phones_are_taken_as_people_type_them(session, company):
+    c = online.register_online(session, online_form(customer_phone="１３９ ０００１ ２３４５"), now=NOW, tz=TZ,
+                               token="n" * 32).complaint
+    assert c.customer_phone == "13900012345"
+    digits = c.number.split("-")
+    for typed in (c.number.lower(), " ".join(digits), "".join(digits).lower(), "-".join(digits[1:]),
+                  c.number.replace("-", "—")):
+        assert steps.lookup(session, typed, "2345") is c, typed
+
+
+def test_no_messages_while_the_public_pages_are_off(session, company, smtp_sink):
+    from domain.portal import config
+    smtp_on(session, smtp_sink.port)
+    now_off = config.portal_config(session)
+    config.set_portal_config(session, user(session, "admin"), enabled=False, company_name="", intro="",
+                             privacy=now_off.privacy, link_days=7, receiver_id=None, now=NOW)
+    c = make_complaint(session, "follow_up", customer_email="off@example.com", contact_consent=True)
+    assert session.scalars(select(Outbox).where(Outbox.complaint_id == c.id)).all() == []
+
+
+def test_the_same_addition_sent_twice_is_added_once(session, company):
+    c = make_complaint(session, "investigating", investigator="handler2")
+    for _ in range(2):
+        steps.add_information(session, c, text="购买日期 11 月 20 日", upload_token="f" * 32, now=NOW)
+    assert [e.kind for e in c.events].count("customer_adds") == 1
+    steps.add_information(session, c, text="另一件事", upload_token="e" * 32, now=NOW)
+    assert [e.kind for e in c.events].count("customer_adds") == 2
+
+
+def test_the_progress_link_holder_may_rate_without_any_message(session, company):
+    waiting = make_complaint(session, "follow_up")          # no consent, no channel: nothing was sent
+    assert customer_view(session, waiting).can_rate and not customer_view(session, waiting).survey_sent
+    token = steps.survey_now(session, waiting, NOW)
+    steps.rate(session, token, score=4, comment="", confirm=True, now=NOW)
+    assert waiting.stage == "closed" and waiting.close_reason == "customer"
+    assert steps.survey_now(session, waiting, NOW) is None
+    assert steps.survey_now(session, make_complaint(session, "investigating"), NOW) is None
+
+
+def test_a_date_gone_by_is_said_so(session, company):
+    c = make_complaint(session, "new")
+    view = customer_view(session, c, NOW + timedelta(days=30))
+    assert view.expect_at is not None and view.expect_passed
+    assert not customer_view(session, c, NOW).expect_passed

@@ -76,6 +76,7 @@ ACCESS = {
     "public.track_number": rule(PUBLIC, number="TS-202611-0001"),
     "public.progress": rule(PUBLIC, ok=404, number="TS-209901-0001", code="a" * 16),
     "public.add": rule(PUBLIC, number="TS-209901-0001", code="a" * 16),
+    "public.rate_now": rule(PUBLIC, number="TS-209901-0001", code="a" * 16),
     "public.survey": rule(PUBLIC, ok=404, token="x" * 16),
     "public.survey_done": rule(PUBLIC, ok=404, token="x" * 16),
     "public.survey_new": rule(PUBLIC, token="x" * 16),

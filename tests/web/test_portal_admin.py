@@ -126,3 +126,25 @@ def test_only_the_admin_reaches_the_page(login_as, app):
         assert web.post("/admin/portal/public", {"link_days": "7", "privacy": "x"}).status_code == 403
         assert web.post("/admin/portal/sms/test", {"test_phone": "13900001234"}).status_code == 403
     assert sms.sms_config(db.session) is None and portal_config(db.session).link_days == 7
+
+
+def test_a_save_on_the_same_page_reloads_it_and_the_hotline_reaches_the_customer(login_as, app):
+    """htmx alone would only jump to #public (the old messages stay, the toast never comes): the
+    answer asks it to reload. The hotline is checked, then shown on the customer's pages and slip."""
+    admin = login_as("admin")
+    form = {"enabled": "on", "company_name": "鲜味食品", "intro": "", "privacy": "只为处理投诉收集姓名和电话。",
+            "link_days": "7", "receiver_id": "", "hotline": "4008 20 1234"}
+    here = {"HX-Current-URL": "http://localhost/admin/portal"}
+    ok = admin.post("/admin/portal/public", form, htmx=True, headers=dict(here))
+    assert ok.status_code == 204 and ok.headers["HX-Redirect"].endswith("/admin/portal#public")
+    assert ok.headers["HX-Refresh"] == "true"
+    elsewhere = admin.post("/admin/portal/public", form, htmx=True,
+                           headers={"HX-Current-URL": "http://localhost/admin/reminders"})
+    assert "HX-Refresh" not in elsewhere.headers                  # a real navigation: no reload needed
+    bad = admin.post("/admin/portal/public", {**form, "hotline": "call me<script>"}, htmx=True)
+    assert bad.status_code == 422 and "客服电话只能有数字" in bad.get_data(as_text=True)
+    assert portal_config(db.session).hotline == "4008 20 1234"
+    page = app.test_client().get("/track").get_data(as_text=True)
+    assert 'href="tel:4008201234"' in page and "4008 20 1234" in page
+    warning = admin.get("/admin/portal").get_data(as_text=True)
+    assert "KESU_BASE_URL" in warning                              # http://127.0.0.1:8000 is no public address

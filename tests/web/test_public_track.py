@@ -117,10 +117,14 @@ def test_a_wrong_code_or_number_is_404_like_an_unknown_one(app, demo):
     code = good.rsplit("/", 1)[1]
     answers = [web.get(path) for path in (f"/track/{c.number}/{'a' * 16}", f"/track/{other.number}/{code}",
                                           f"/track/TS-209901-0001/{code}", f"/track/{c.number}/{code[:-1]}",
-                                          f"/track/{c.number}/{code.upper()}")]
+                                          f"/track/{c.number}/{code[:-1]}z")]
     assert [r.status_code for r in answers] == [404] * 5
     assert len({r.get_data() for r in answers}) == 1
     assert web.get(good).status_code == 200
+    # Typed from the slip: the number's case and dashes, the code's case and a trailing slash are forgiven.
+    loose = c.number.lower().replace("-", "")
+    for path in (f"/track/{loose}/{code.upper()}", good + "/"):
+        assert web.get(path).status_code == 200, path
 
 
 def staff_words(complaint) -> list[str]:
@@ -142,7 +146,7 @@ def test_the_progress_page_shows_the_stage_in_plain_words_and_nothing_internal(a
     text = web.get(links.follow_path(SECRET, c)).get_data(as_text=True)
     assert c.stage == "follow_up" and "已处理，请您评价" in text
     assert "退款 68 元并致歉" in text                                   # approved and answered
-    assert "评价链接已通过短信或邮件发给您" in text
+    assert "现在评价" in text and "评价链接也已" not in text      # no SMS or mail server: rate here
     for word in staff_words(c):
         assert word not in text, word
 
@@ -236,3 +240,22 @@ def test_an_expected_date_is_shown_while_open(app, demo):
     c = make_complaint(db.session, "new", at=utcnow() - timedelta(hours=1))
     text = customer(app).get(links.follow_path(SECRET, c)).get_data(as_text=True)
     assert "已收到，正在核实" in text and re.search(r"预计\w+日期</dt><dd>\d{4}-\d\d-\d\d</dd>", text)
+
+
+def test_the_progress_page_lets_the_customer_rate_now(app, demo):
+    c = make_complaint(db.session, "follow_up")                 # nothing was sent: no consent, no channel
+    web = customer(app)
+    progress = links.follow_path(SECRET, c)
+    page = web.get(progress).get_data(as_text=True)
+    assert "现在评价" in page
+    go = web.post(progress + "/survey", {"csrf_token": csrf_of(page)}, csrf=False)
+    assert go.status_code == 303 and go.headers["Location"].startswith("/survey/")
+    survey = web.get(go.headers["Location"]).get_data(as_text=True)
+    done = web.post(go.headers["Location"], {"csrf_token": csrf_of(survey), "score": "5", "confirm": "y"}, csrf=False)
+    assert done.status_code == 303
+    db.session.refresh(c)
+    assert c.stage == "closed" and c.events[-1].kind == "customer_closed" and c.events[-1].actor_id is None
+    back = web.post(progress + "/survey", {"csrf_token": csrf_of(page)}, csrf=False)
+    assert back.status_code == 303 and back.headers["Location"] == progress     # nothing left to rate
+    assert web.post(progress + "/survey", {}, csrf=False).status_code == 400    # CSRF
+    assert web.post(f"/track/{c.number}/{'a' * 16}/survey", {"csrf_token": csrf_of(page)}, csrf=False).status_code == 404

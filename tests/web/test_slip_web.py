@@ -160,7 +160,7 @@ def test_the_done_page_offers_the_slip_in_both_sizes(app, demo):
     page = web.get(f"/receiver/done/{c.id}").get_data(as_text=True)
     buttons = re.search(r'id="slip-actions">(.*?)</div>', page, re.S).group(1)
     assert f'href="/complaints/{c.id}/slip?size=80"' in buttons and "打印顾客回执（80mm）" in buttons
-    assert f'href="/complaints/{c.id}/slip?size=a4"' in buttons and ">A4</a>" in buttons
+    assert f'href="/complaints/{c.id}/slip?size=a4"' in buttons and "打印顾客回执（A4）</a>" in buttons
     assert "btn-big" in buttons
     record = web.get(f"/complaints/{c.id}").get_data(as_text=True)
     assert f'id="slip-link" href="/complaints/{c.id}/slip"' in record
@@ -205,3 +205,15 @@ def test_an_online_complaint_says_the_customer_registered_it(app, demo):
     page = as_user(app, "quality").get(f"/complaints/{c.id}").get_data(as_text=True)
     first = timeline_rows(page)[0]
     assert "顾客（网上提交）" in first and "系统" not in first
+
+
+def test_with_the_pages_off_the_slip_has_no_qr_but_the_hotline(app, demo):
+    c = make_complaint(db.session, "new")
+    settings = portal.portal_config(db.session)
+    portal.set_portal_config(db.session, user(db.session, "admin"), enabled=False, company_name="鲜味食品", intro="",
+                             privacy=settings.privacy, link_days=7, receiver_id=None, hotline="400-820-1234",
+                             now=NOW)
+    db.session.commit()
+    _resp, text = slip_page(app, c)
+    assert c.number in text and "<svg" not in text and "/track/" not in text
+    assert "客服电话：400-820-1234" in text
