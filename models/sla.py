@@ -60,6 +60,9 @@ class Outbox(db.Model):
         Index("ix_outbox_pending", "next_attempt_at", sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
         Index("ix_outbox_status_id", "status", "id"),
+        # What was sent about one complaint (its record; the customer's progress page).
+        Index("ix_outbox_complaint", "complaint_id", sqlite_where=text("complaint_id IS NOT NULL"),
+              postgresql_where=text("complaint_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,6 +1,7 @@
 """The register (every role's scoped list with filters and search), the record page with
 masked personal data and a logged reveal, its workflow actions and approval cards, the A4 print
 view and the attachment route. Reports on many complaints are in blueprints/reports."""
+from functools import partial
 from pathlib import Path
 
 from flask import abort, current_app, render_template, request, send_file, url_for
@@ -23,6 +24,7 @@ from domain.orgtree import tree
 from domain.scoping import complaint_or_none, covered_unit_ids
 from domain.severity import REASONS, SEVERITY_LABELS, Severity
 from domain.stages import STAGE_LABELS, Stage
+from domain.portal import outbound
 from domain.text import small_int
 from models import db, utcnow
 from models.attachment import Attachment
@@ -138,6 +140,7 @@ def _record_context(complaint, revealed=False):
                 actions=workflow.available(db.session, current_user, complaint), w=workflow,
                 clocks=_clocks(complaint), attribution=_attribution(complaint), **penalty_section(complaint),
                 reasons=threshold_reasons, links=_linked(complaint), reveal_form=FlaskForm(),
+                customer_messages=partial(outbound.sent, db.session, complaint.id),
                 labels=dict(type=TYPE_LABELS, channel=CHANNEL_LABELS, demand=DEMAND_LABELS, urgency=URGENCY_LABELS,
                             customer_class=CUSTOMER_CLASSES))
 

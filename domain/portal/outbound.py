@@ -110,3 +110,9 @@ def last_survey_link(session, complaint_id: int):
     from models.complaint import CustomerLink
     return session.scalar(select(CustomerLink).where(CustomerLink.complaint_id == complaint_id)
                           .order_by(CustomerLink.id.desc()).limit(1))
+
+
+def sent(session, complaint_id: int) -> list[Outbox]:
+    """The messages to the customer of a complaint, oldest first (its record shows them)."""
+    return list(session.scalars(select(Outbox).where(Outbox.complaint_id == complaint_id,
+                                                     Outbox.kind.like("customer:%")).order_by(Outbox.id)))

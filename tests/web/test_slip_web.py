@@ -217,3 +217,16 @@ def test_with_the_pages_off_the_slip_has_no_qr_but_the_hotline(app, demo):
     _resp, text = slip_page(app, c)
     assert c.number in text and "<svg" not in text and "/track/" not in text
     assert "客服电话：400-820-1234" in text
+
+
+def test_the_record_says_whether_the_customer_may_be_messaged_and_what_was_sent(app, demo, smtp_sink):
+    from tests.domain.test_channels import smtp_on
+    smtp_on(db.session, smtp_sink.port)
+    told = make_complaint(db.session, "new", customer_email="li@example.com", contact_consent=True)
+    silent = make_complaint(db.session, "new")
+    db.session.commit()
+    page = as_user(app, "quality").get(f"/complaints/{told.id}").get_data(as_text=True)
+    assert "顾客已同意" in text_of(page, "customer-consent")
+    assert "给顾客：受理通知（邮件，待发送）" in page
+    page = as_user(app, "quality").get(f"/complaints/{silent.id}").get_data(as_text=True)
+    assert "顾客未同意" in text_of(page, "customer-consent") and 'id="customer-messages"' not in page
