@@ -3,7 +3,8 @@
     make run &                       # then, once it answers:
     .venv/bin/python bench/rss.py [--port 8000] [--warm]
 
---warm first logs in as each demo role and opens their pages, so the figure is after use.
+--warm first logs in as each demo role and opens their pages (and a complaint's slip), then opens the
+customer's pages without login, so the figure is after use.
 """
 import argparse
 import http.cookiejar
@@ -39,8 +40,22 @@ def warm(base):
                 for ident in re.findall(r'href="/complaints/(\d+)"', page)[:3]:
                     opener.open(base + f"/complaints/{ident}").read()
                     opener.open(base + f"/complaints/{ident}/print").read()
+                    opener.open(base + f"/complaints/{ident}/slip").read()    # the QR code (segno)
             if path == "/receiver/":
                 register_with_photo(opener, base, page)
+
+
+def warm_customer_pages(base):
+    """A customer: the form, the lookup (right number, wrong digits) — no login."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener.open(base + "/complain").read()
+    html = opener.open(base + "/track").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "number": "TS-202612-0001", "proof": "0000"})
+    try:
+        opener.open(base + "/track", form.encode()).read()
+    except urllib.error.HTTPError:
+        pass   # 422: not found, as expected
 
 
 def register_with_photo(opener, base, page):
@@ -73,6 +88,7 @@ def main():
     a = ap.parse_args()
     if a.warm:
         warm(f"http://127.0.0.1:{a.port}")
+        warm_customer_pages(f"http://127.0.0.1:{a.port}")
     totals = {name: 0 for name in GROUPS}
     for proc in psutil.process_iter(["cmdline", "memory_info"]):
         cmd = " ".join(proc.info["cmdline"] or [])
