@@ -472,7 +472,8 @@ def customer_showcase(session, now, tz, users, units, categories, new, do, uploa
     from domain.workflow.customer import Customer
 
     config.set_portal_config(session, users["admin"], enabled=True, company_name="鑫源食品", intro=config.DEFAULT_INTRO,
-                             privacy=config.DEFAULT_PRIVACY, link_days=7, receiver_id=users["cs1"].id, now=now)
+                             privacy=config.DEFAULT_PRIVACY, link_days=7, receiver_id=users["cs1"].id,
+                             hotline="400-820-1234", now=now)
     token = "demo-online-0"
     if upload_root is not None:
         from pathlib import Path
