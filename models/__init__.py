@@ -70,7 +70,7 @@ from models.reply import ReplyTemplate  # noqa: E402,F401
 from models.setting import Setting  # noqa: E402,F401
 from models.calendar import CalendarDay  # noqa: E402,F401
 from models.sla import Outbox, SlaClock  # noqa: E402,F401
-from models.report import HalfYearReport  # noqa: E402,F401
+from models.report import ExportJob, HalfYearReport, MonthlyReport, OrderVolume  # noqa: E402,F401
 
 
 # SQLite: enforce foreign keys, wait for a writer instead of failing at once, and use WAL so
