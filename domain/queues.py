@@ -191,9 +191,8 @@ def to_decide(session, limit=LIMIT):
     return session.scalars(_newest(decide_query(), limit)).all()
 
 
-def department(session, user, limit=LIMIT):
-    """The handler's department queue: assigned to a unit they cover, still to be worked on, oldest
-    first (the nearest to their time limits; newest first let overdue ones fall off the list)."""
+def department_query(session, user):
+    """The complaints of the handler's department queue (no order, no limit: also its export)."""
     units = covered_unit_ids(session, user)
     # NEW: inquiries transferred to the department for its answer (seed 003; nothing else is new
     # with a responsible unit).
@@ -201,10 +200,16 @@ def department(session, user, limit=LIMIT):
     query = select(Complaint).where(Complaint.stage.in_(stages), Complaint.responsible_unit_id.is_not(None))
     if units is not EVERYTHING:
         query = query.where(Complaint.responsible_unit_id.in_(units))
-    return session.scalars(_oldest(query, limit)).all()
+    return query
 
 
-def _approvable(session, user):
+def department(session, user, limit=LIMIT):
+    """The handler's department queue: assigned to a unit they cover, still to be worked on, oldest
+    first (the nearest to their time limits; newest first let overdue ones fall off the list)."""
+    return session.scalars(_oldest(department_query(session, user), limit)).all()
+
+
+def approvable_query(session, user):
     """Proposals waiting for this user's approval (a Select), or None: the manager may approve
     all, a head the head-level ones of the units they cover."""
     pending = select(Complaint).where(Complaint.stage == Stage.PENDING_APPROVAL)
@@ -218,11 +223,14 @@ def _approvable(session, user):
     return pending.where(Complaint.approval_level == "head", Complaint.responsible_unit_id.in_(units))
 
 
+_approvable = approvable_query   # its earlier name (tests/web/test_homes_issue15.py)
+
+
 def to_approve(session, user, now: datetime, limit=LIMIT):
     """Proposals waiting for this user's approval, most urgent first: overdue on the approval clock
     (longest overdue first), then major ones, then the rest — each by the nearest approval deadline
     (those waiting for the customer or without a clock after them, oldest first)."""
-    base = _approvable(session, user)
+    base = approvable_query(session, user)
     if base is None:
         return []
     if user.has_role(Role.MANAGER):   # every pending proposal: walk the clocks' index, tier by tier
@@ -237,19 +245,23 @@ def count_to_approve(session, user) -> int:
     """The manager's from the stage counters; a head's counted up to HEAD_COUNT_CAP."""
     if user.has_role(Role.MANAGER):
         return stage_counts(session).get(Stage.PENDING_APPROVAL, 0)
-    base = _approvable(session, user)
+    base = approvable_query(session, user)
     if base is None:
         return 0
     return session.scalar(select(func.count()).select_from(
         base.with_only_columns(Complaint.id).limit(HEAD_COUNT_CAP).subquery()))
 
 
+def follow_up_query(user):
+    """The first responder's complaints waiting for their answer or follow-up call (a Select)."""
+    return select(Complaint).where(Complaint.first_responder_id == user.id,
+                                   Complaint.stage.in_((Stage.FOLLOW_UP, Stage.EXECUTING)))
+
+
 def my_follow_ups(session, user, limit=LIMIT):
     """The first responder's complaints waiting for their answer or follow-up call, oldest first."""
-    return session.scalars(select(Complaint).where(
-        Complaint.first_responder_id == user.id,
-        Complaint.stage.in_((Stage.FOLLOW_UP, Stage.EXECUTING))).options(selectinload(Complaint.receiving_unit))
-        .order_by(Complaint.created_at, Complaint.id).limit(limit)).all()
+    return session.scalars(follow_up_query(user).options(selectinload(Complaint.receiving_unit))
+                           .order_by(Complaint.created_at, Complaint.id).limit(limit)).all()
 
 
 def my_waiting(session, user) -> dict[str, int]:

@@ -207,13 +207,14 @@ def _queue_robots(session, now, crossed) -> None:
         .on_conflict_do_nothing())
 
 
-def _overdue_where(now):
+def overdue_where(now):
+    """A running clock past its deadline, not waiting for the customer (the overdue list, its export)."""
     return (SlaClock.stopped_at.is_(None), SlaClock.deadline <= now, SlaClock.paused_at.is_(None))
 
 
 def overdue_count(session, now: datetime) -> int:
     """Complaints with at least one running clock past its deadline (not waiting for the customer)."""
-    return session.scalar(select(func.count(func.distinct(SlaClock.complaint_id))).where(*_overdue_where(now))) or 0
+    return session.scalar(select(func.count(func.distinct(SlaClock.complaint_id))).where(*overdue_where(now))) or 0
 
 
 OVERDUE_CAP = 1000
@@ -225,7 +226,7 @@ def overdue_by_clock(session, now: datetime, cap: int = OVERDUE_CAP) -> dict[str
     from domain.sla import ClockKind
     counts = []
     for kind in ClockKind:
-        capped = select(SlaClock.id).where(SlaClock.kind == kind.value, *_overdue_where(now)).limit(cap).subquery()
+        capped = select(SlaClock.id).where(SlaClock.kind == kind.value, *overdue_where(now)).limit(cap).subquery()
         counts.append(select(func.count()).select_from(capped).scalar_subquery().label(kind.value))
     row = session.execute(select(*counts)).one()
     return {kind.value: n for kind, n in zip(ClockKind, row) if n}
@@ -238,7 +239,7 @@ def overdue_complaints(session, user, now: datetime, limit: int = 50):
     visible = visible_complaints(session, user).subquery()
     rows = session.execute(
         select(SlaClock, Complaint).join(Complaint, Complaint.id == SlaClock.complaint_id)
-        .where(*_overdue_where(now), Complaint.id.in_(select(visible.c.id)))
+        .where(*overdue_where(now), Complaint.id.in_(select(visible.c.id)))
         .order_by(SlaClock.deadline).limit(limit * 3)).all()
     out, seen = [], set()
     for clock, complaint in rows:       # a complaint once, with its most overdue clock
