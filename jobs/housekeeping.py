@@ -41,4 +41,6 @@ def purge_pending_uploads(older_than_hours: int = 48) -> int:
     for row in stale:
         attachments.discard(db.session, root, row)
     db.session.commit()
+    from jobs.exports import purge as purge_exports
+    purge_exports()          # and Excel exports more than a day old (jobs.exports), in the same hourly run
     return len(stale)

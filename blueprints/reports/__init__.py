@@ -11,4 +11,4 @@ bp = Blueprint("reports", __name__)
 # the rest is for quality and the manager (and the half-year summary's readers).
 bp.before_request(role_guard(Role.RECEIVER, Role.HANDLER, Role.QUALITY, Role.MANAGER))
 
-from blueprints.reports import views  # noqa: E402,F401
+from blueprints.reports import exports, views  # noqa: E402,F401

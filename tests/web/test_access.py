@@ -20,7 +20,7 @@ from flask import url_for
 from PIL import Image
 from sqlalchemy import select
 
-from domain import attachments, audit, halfyear, penalties, replies
+from domain import attachments, audit, exports, halfyear, penalties, replies
 from domain.settings import company_tz
 from models import db, utcnow
 from models.audit import AuditEvent
@@ -129,6 +129,12 @@ ACCESS = {
     "reports.half_year_making": rule(HALF_YEAR, period="period"),
     "reports.half_year_report": rule(HALF_YEAR, report_id="report"),
     "reports.half_year_xlsx": rule(HALF_YEAR, report_id="report"),
+    # Excel exports (issue 17): anyone with the register starts one; an export is its owner's alone
+    "reports.export_start": rule(STAFF),
+    "reports.export_list": rule(STAFF),
+    "reports.export_page": rule({"receiver"}, outsiders=STAFF - {"receiver"}, job_id="export"),
+    "reports.export_download": rule({"receiver"}, outsiders=STAFF - {"receiver"}, job_id="export"),
+    "reports.export_again": rule({"receiver"}, outsiders=STAFF - {"receiver"}, job_id="export"),
     # administration
     "admin.users": rule(ADMIN),
     "admin.new_user": rule(ADMIN),
@@ -185,6 +191,7 @@ class World:
     store: int = 0          # 上海徐汇店
     category: int = 0
     reply: int = 0          # a reply template for all categories
+    export: int = 0         # the receiver's Excel export of the register, written
     clients: dict = field(default_factory=dict)
 
 
@@ -217,6 +224,9 @@ def world(module_app):
         w.clerk, w.store = clerk.id, unit(s, "上海徐汇店").id
         w.category = s.scalar(select(Category.id).where(Category.name == "异物"))
         w.reply = replies.add(s, user(s, "admin"), title="致歉", body="{顾客姓名}您好", category_id=None, now=now).id
+        w.export = exports.create(s, clerk, "register", {}, now).id
+        s.commit()
+        exports.run(s, w.export, root / exports.FOLDER, clock=utcnow)
         s.commit()
         for name in (None, *PROBES):
             web = Web(module_app.test_client())
