@@ -130,10 +130,14 @@ def test_a_real_worker_shows_progress_and_a_killed_one_is_exported_again(make_ap
         assert resp.status_code == 200
         path = folder / "check.xlsx"
         path.write_bytes(resp.data)
-        sheet = load_workbook(path, read_only=True).active
-        first = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
-        assert sheet.max_row == ROWS + 1 and first[0] == db.session.scalar(
-            select(Complaint.number).order_by(Complaint.created_at, Complaint.id).limit(1))
+        book = load_workbook(path, read_only=True)
+        try:
+            sheet = book.active
+            first = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+            assert sheet.max_row == ROWS + 1 and first[0] == db.session.scalar(
+                select(Complaint.number).order_by(Complaint.created_at, Complaint.id).limit(1))
+        finally:
+            book.close()
         path.unlink()
 
         # a day later the hourly housekeeping takes the file and what the killed worker left
