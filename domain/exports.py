@@ -45,6 +45,7 @@ from models.user import User
 BATCH = 2000              # rows fetched from the database at a time
 PROGRESS_EVERY = 5000     # rows between two progress writes
 STALL = timedelta(minutes=5)     # no sign of life for this long: the worker is gone
+QUEUED_STALL = timedelta(minutes=30)   # not started for this long: no worker took it (Redis lost it)
 KEEP = timedelta(days=1)         # files (and the download) are kept this long
 FOLDER = "exports"               # under the upload directory
 MAX_ID = 2**31 - 1
@@ -259,13 +260,14 @@ def owned(session, user, job_id: int) -> ExportJob | None:
 
 def shown_status(job: ExportJob, now: datetime, beat: datetime | None = None, stall: timedelta = STALL) -> str:
     """queued, running, done or failed — and `lost` for a job whose worker went away: running with no
-    sign of life (its heartbeat `beat`, else its start) for `stall`, or never started within KEEP."""
+    sign of life (its heartbeat `beat`, else its start) for `stall`, or not started within QUEUED_STALL;
+    `expired` for a finished one whose file is gone (KEEP)."""
     if job.status == "running":
         last = max(t for t in (job.started_at, beat) if t is not None)
         return "lost" if now - last > stall else "running"
-    if job.status == "queued" and now - job.created_at > KEEP:
+    if job.status == "queued" and now - job.created_at > QUEUED_STALL:
         return "lost"
-    if job.status == "done" and now - (job.finished_at or now) > KEEP:
+    if job.status == "done" and (job.file_key is None or now - (job.finished_at or now) > KEEP):
         return "expired"
     return job.status
 

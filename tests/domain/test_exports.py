@@ -171,7 +171,8 @@ def test_a_failing_export_is_failed_with_no_file_left(session, company, tmp_path
 
 def test_a_running_job_without_a_sign_of_life_is_lost(session, company):
     job = exports.create(session, user(session, "quality"), "overdue", {}, NOW)
-    assert exports.shown_status(job, NOW + 2 * exports.KEEP) == "lost"      # queued, never picked up
+    assert exports.shown_status(job, NOW + 10 * timedelta(minutes=1)) == "queued"     # other exports before it
+    assert exports.shown_status(job, NOW + 31 * timedelta(minutes=1)) == "lost"       # no worker took it
     job.status, job.started_at = "running", NOW
     assert exports.shown_status(job, NOW + 4 * timedelta(minutes=1)) == "running"
     assert exports.shown_status(job, NOW + 6 * timedelta(minutes=1)) == "lost"
