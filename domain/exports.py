@@ -230,7 +230,7 @@ def _complaints(session, user, query, order, _, sheet_title, extra=()) -> Sheet:
 
 # --- starting, showing, retrying ----------------------------------------------------------------
 
-def create(session, user, kind: str, raw: dict, now: datetime, _: Translate = _same) -> ExportJob:
+def create(session, user, kind: str, raw: dict, now: datetime, _: Translate = _same, ip: str | None = None) -> ExportJob:
     """A queued export of `kind` for `user` (the caller hands it to the worker). Raises InvalidInput
     for a kind or list this user may not export."""
     spec = KINDS.get(kind)
@@ -243,13 +243,13 @@ def create(session, user, kind: str, raw: dict, now: datetime, _: Translate = _s
     session.add(job)
     session.flush()
     if kind == "register" and registry.is_phone_search(params.get("q", "")):
-        privacy.record_phone_search(session, user, now=now, export=job.id)   # as the list logs it (issue 13)
+        privacy.record_phone_search(session, user, ip, now=now, export=job.id)   # as the list logs it (issue 13)
     return job
 
 
-def again(session, user, job: ExportJob, now: datetime, _: Translate = _same) -> ExportJob:
+def again(session, user, job: ExportJob, now: datetime, _: Translate = _same, ip: str | None = None) -> ExportJob:
     """The same export once more (after a failure, or for fresh figures)."""
-    return create(session, user, job.kind, dict(job.params or {}), now, _)
+    return create(session, user, job.kind, dict(job.params or {}), now, _, ip)
 
 
 def owned(session, user, job_id: int) -> ExportJob | None:

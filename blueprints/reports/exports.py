@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from blueprints._access import client_ip
 from blueprints._errors import error_page
 from blueprints._render import render, see_other
 from blueprints.reports import bp
@@ -55,7 +56,7 @@ def export_start():
     kind = request.form.get("kind", "")
     raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "kind")}
     try:
-        job = exports.create(db.session, current_user, kind, raw, utcnow(), _)
+        job = exports.create(db.session, current_user, kind, raw, utcnow(), _, ip=client_ip())
     except DomainError as err:
         db.session.rollback()
         return error_page(422, _("不能导出"), _(err.message, **err.params))
@@ -97,7 +98,7 @@ def export_again(job_id):
     """The same list exported once more (after a failure, a lost worker, or an expired file)."""
     job = _own_or_404(job_id)
     try:
-        fresh = exports.again(db.session, current_user, job, utcnow(), _)
+        fresh = exports.again(db.session, current_user, job, utcnow(), _, ip=client_ip())
     except DomainError as err:    # the user's roles changed since
         db.session.rollback()
         return error_page(422, _("不能导出"), _(err.message, **err.params))

@@ -205,3 +205,14 @@ def test_files_are_purged_after_a_day(session, company, tmp_path):
     assert not old_path.exists() and new_path.exists() and not leftover.exists()
     assert session.get(ExportJob, old.id).file_key is None and session.get(ExportJob, new.id).file_key == new.file_key
     assert exports.shown_status(session.get(ExportJob, old.id), NOW) == "expired"
+
+
+def test_an_export_of_a_phone_search_is_logged_as_the_list_logs_it(session, company):
+    from domain import audit
+    from models.audit import AuditEvent
+    job = exports.create(session, user(session, "handler2"), "register", {"q": "1380000"}, NOW, ip="10.0.0.9")
+    exports.create(session, user(session, "quality"), "register", {"q": "1380000"}, NOW)    # sees every phone: no entry
+    exports.create(session, user(session, "handler2"), "register", {"q": "王"}, NOW)         # not a phone
+    session.commit()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.kind == audit.PHONE_SEARCHED)).all()
+    assert [(e.actor_id, e.ip, e.detail) for e in events] == [(user(session, "handler2").id, "10.0.0.9", {"export": job.id})]
