@@ -49,7 +49,10 @@ QUEUED_STALL = timedelta(minutes=30)   # not started for this long: no worker to
 KEEP = timedelta(days=1)         # files (and the download) are kept this long
 FOLDER = "exports"               # under the upload directory
 MAX_ID = 2**31 - 1
-REGISTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine")
+# The register's query-string keys (blueprints/complaints FILTER_KEYS), with the monthly report's
+# drill-downs where the registry has them.
+REGISTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine") + \
+    tuple(getattr(registry, "DRILL_KEYS", ()))
 
 Translate = Callable[[str], str]
 
@@ -102,7 +105,7 @@ class Sheet:
 def clean_register(raw: dict) -> dict:
     """The register's filters as its page has them in the query string (what the page links
     and the export button carry), kept as given: `register_filters` reads them as the page does."""
-    return {k: str(raw.get(k) or "")[:60] for k in REGISTER_KEYS if raw.get(k)}
+    return {k: str(raw.get(k) or "")[:2000] for k in REGISTER_KEYS if raw.get(k)}
 
 
 def _date(value: str) -> date | None:
@@ -119,21 +122,23 @@ def _id(value: str) -> int | None:
     return n if n and n <= MAX_ID else None
 
 
-def register_filters(params: dict, user) -> registry.Filters:
+def register_filters(params: dict, user, now: datetime | None = None) -> registry.Filters:
     """registry.Filters from the stored params, read as blueprints/complaints reads the page's
-    query string (a bad value is left out, as there)."""
+    query string (a bad value is left out, as there); `now` for the drill-downs' clock states."""
     stage = params.get("stage") if params.get("stage") in {s.value for s in Stage} else None
     severity = params.get("severity") if params.get("severity") in {s.value for s in Severity} else None
+    drill = getattr(registry, "drill_values", None)      # the monthly report's drill-downs
     f = registry.Filters(q=params.get("q", "")[:60], stage=stage, category_id=_id(params.get("category", "")),
                          severity=severity, unit_id=_id(params.get("unit", "")), date_from=_date(params.get("from", "")),
-                         date_to=_date(params.get("to", "")), oldest_first=params.get("sort") == "old")
+                         date_to=_date(params.get("to", "")), oldest_first=params.get("sort") == "old",
+                         **({**drill(params), "now": now} if drill else {}))
     if params.get("mine") == "1":
         f.first_responder_id = user.id
     return f
 
 
 def _register(session, user, params, now, _):
-    f = register_filters(params, user)
+    f = register_filters(params, user, now)
     tz = company_tz()
     query = registry.filtered(session, user, f, tz)
     order = (Complaint.created_at.asc(), Complaint.id.asc()) if f.oldest_first else \

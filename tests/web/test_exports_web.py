@@ -151,3 +151,18 @@ def test_an_english_user_gets_english_headings(login_as, app):
     _resp, sheet = downloaded(web, job_url)
     assert sheet["A1"].value == "No." and sheet["A1"].value != "编号"
     assert db.session.scalar(select(func.count()).select_from(ExportJob)) == 1
+
+
+def test_the_export_reads_every_filter_the_register_reads(login_as, app):
+    from blueprints.complaints.views import FILTER_KEYS
+    from domain import exports
+    assert set(FILTER_KEYS) <= set(exports.REGISTER_KEYS)
+    for i, channel in enumerate(["phone", "walk_in", "phone", "hotline"]):
+        register(db.session, channel=channel, at=utcnow() - timedelta(hours=i + 1))
+    web = login_as("quality")
+    url = "/complaints/?channel=phone&type=complaint&sort=old"
+    listed = re.findall(r'<strong class="mono">(TS-[0-9-]+)</strong>', web.get(url).get_data(as_text=True))
+    _fields, job_url = start(web, url)
+    run_jobs(app)
+    _resp, sheet = downloaded(web, job_url)
+    assert [r[0].value for r in sheet.iter_rows(min_row=2)] == listed and listed
