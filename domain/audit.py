@@ -33,6 +33,7 @@ KIND_LABELS = {
     PHONE_SEARCHED: N_("按电话查询"), SETTING_CHANGED: N_("修改设置"), FILE_REJECTED: N_("拒收文件"),
     CATEGORY_CHANGED: N_("投诉类别变更"), CALENDAR_CHANGED: N_("工作日历变更"),
     "reply_template_changed": N_("答复模板变更"), "concealment_review": N_("瞒报核查"),
+    "order_volume_changed": N_("订单量变更"),
 }
 
 

@@ -175,6 +175,11 @@ ACCESS = {
     "admin.portal_public": rule(ADMIN),
     "admin.portal_sms": rule(ADMIN),
     "admin.portal_sms_test": rule(ADMIN),
+    "admin.orders_page": rule(ADMIN),                         # monthly order volumes (issue 17)
+    "admin.orders_save": rule(ADMIN),
+    "admin.orders_template": rule(ADMIN),
+    "admin.orders_import_preview": rule(ADMIN),
+    "admin.orders_import_confirm": rule(ADMIN),
 }
 
 
