@@ -1,4 +1,4 @@
-"""`flask` commands: init-db, seed-demo, create-user."""
+"""`flask` commands: init-db, seed-demo, create-user, calendar-import, half-year-summary, monthly-report."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(calendar_import)
     app.cli.add_command(half_year_summary)
+    app.cli.add_command(monthly_report)
 
 
 def alembic_config():
@@ -173,3 +174,25 @@ def half_year_summary(start, last, replace, xlsx):
         Path(xlsx).write_bytes(halfyear.to_xlsx(report, labels=halfyear.labels()))
         click.echo(f"Excel：{xlsx}")
 
+
+
+@click.command("monthly-report")
+@click.option("--month", help="YYYY-MM (default: last month, company time).")
+@click.option("--quiet", is_flag=True, help="Store it without telling anyone (filling in past months).")
+def monthly_report(month, quiet):
+    """The monthly report (SPEC §8) of a month: stored once and announced to the managers and
+    quality when new (the scheduled job does last month's on the first working day)."""
+    from domain import monthly
+    from domain.settings import company_tz
+    now = utcnow()
+    month = month or monthly.months.name(monthly.months.last_month(now.astimezone(company_tz()).date()))
+    try:
+        report, created, told = monthly.make_month(db.session, month, now=now, announce_it=not quiet)
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(_explain(err)) from None
+    db.session.commit()
+    if created:
+        click.echo(f"已生成 {report.month} 的月度报告（#{report.id}），受理投诉 {report.data['total']} 条，通知了 {told} 人。")
+    else:
+        click.echo(f"{report.month} 的月度报告（#{report.id}）已存在，未重复生成。")

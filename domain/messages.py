@@ -17,7 +17,7 @@ from html import escape
 from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
-from domain import halfyear, ledger
+from domain import halfyear, ledger, monthly
 from domain.errors import N_
 from domain.queues import quality_queries, stage_counts
 from domain.reminders import overdue_count
@@ -87,6 +87,8 @@ def compose(session, row: Outbox, now: datetime, wording: Wording = Wording()) -
         subject, lines, path = _digest(session, row, user, _, now)
     elif row.kind == "report:halfyear":
         subject, lines, path = _halfyear(session, row, _)
+    elif row.kind == monthly.NOTICE:
+        subject, lines, path = monthly.snapshot.email(session, row, _)
     else:
         subject, lines, path = _notice(session, row, _)
     if subject is None:

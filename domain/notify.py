@@ -28,7 +28,7 @@ NOTICE_LABELS = {
     "penalty:to_approve": N_("罚扣等您审批"), "penalty:approved": N_("罚扣已批准"),
     "penalty:published": N_("罚扣已批准，总经理办公室通报"), "penalty:rejected": N_("罚扣被驳回"),
     "penalty:appealed": N_("罚扣申诉等您决定"), "penalty:appeal_decided": N_("罚扣申诉已决定"),
-    "report:halfyear": N_("新的半年汇总"),
+    "report:halfyear": N_("新的半年汇总"), "report:monthly": N_("新的月度报告"),
     "repeat": N_("您处理过的投诉有二次投诉"), "customer_added": N_("顾客补充了材料"),
     "customer_not_closed": N_("顾客已评价，但未确认结案，待决定"), "web_registered": N_("新的网上投诉"), "inquiry_transferred": N_("转给您部门答复的咨询"),
 }

@@ -3,6 +3,11 @@
 Pages are cut with a (created_at, id) cursor rather than OFFSET, and nothing counts the whole
 table: the first page says "N" up to COUNT_CAP and "more than N" beyond, which costs at most
 COUNT_CAP index entries at a million rows.
+
+Besides the form's filters, the register understands the monthly report's drill-downs (DRILL_KEYS:
+type, channel, urgency, responsible department, receiving units, product, root-cause category,
+satisfaction, repeat, a clock's state, a stage left): each figure of the report links here with
+the filters that select exactly the complaints it counts.
 """
 from __future__ import annotations
 
@@ -11,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from domain import privacy
 from domain.intake import normalise_phone
 from domain.scoping import visible_complaints
-from models.complaint import Category, Complaint
+from models.complaint import Category, Complaint, ComplaintEvent
+from models.sla import SlaClock
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -36,6 +42,29 @@ class Filters:
     date_to: date | None = None
     oldest_first: bool = False
     first_responder_id: int | None = None   # "my complaints"
+    # The monthly report's drill-downs (DRILL_KEYS); NONE stands for "not set" where a value may be missing.
+    type: str | None = None
+    channel: str | None = None
+    urgency: str | None = None
+    dept: int | str | None = None           # responsible department, or NONE (not dispatched)
+    units: tuple[int, ...] = ()             # receiving units (a branch: itself and its stores)
+    product: str | None = None              # the product name, exactly
+    cause: str | None = None                # root-cause category (人机料法环测), or NONE
+    satisfaction: int | str | None = None   # 1–5, or ANY (rated)
+    repeat: bool = False                    # a repeat complaint (二次投诉)
+    clock: str | None = None                # a clock kind …
+    clock_state: str | None = None          # … in this state (CLOCK_STATES)
+    passed: str | None = None               # a stage the complaint has left
+    now: datetime | None = None             # for clocks overdue / still running
+
+    def drilled(self) -> list[tuple[str, object]]:
+        """The drill-down filters in use, (key, value), in DRILL_KEYS order."""
+        out = []
+        for key in DRILL_KEYS:
+            value = getattr(self, DRILL_FIELDS.get(key, key))
+            if value not in (None, "", (), False):
+                out.append((key, value))
+        return out
 
 
 @dataclass
@@ -108,6 +137,108 @@ def category_ids(session, category_id: int) -> list[int]:
     return [category_id, *children]
 
 
+# --- the monthly report's drill-downs ------------------------------------------------------------
+
+NONE, ANY = "none", "any"
+DRILL_KEYS = ("type", "channel", "urgency", "dept", "units", "product", "cause", "sat", "repeat", "clock",
+              "clock_state", "passed")
+DRILL_FIELDS = {"sat": "satisfaction"}     # URL key → Filters field, where they differ
+MAX_UNITS = 300
+
+
+def clock_states(now: datetime) -> dict:
+    """A clock's state as a condition on SlaClock: stopped within its deadline, stopped late,
+    running past its deadline (not waiting for the customer), or still running (in time, or paused).
+    The monthly report counts with these, and the register filters with them."""
+    k = SlaClock.__table__.c
+    overdue = and_(k.stopped_at.is_(None), k.paused_at.is_(None), k.deadline <= now)
+    return {"in_time": and_(k.stopped_at.is_not(None), k.stopped_at <= k.deadline),
+            "late": and_(k.stopped_at.is_not(None), k.stopped_at > k.deadline),
+            "overdue": overdue,
+            "running": and_(k.stopped_at.is_(None), or_(k.paused_at.is_not(None), k.deadline > now))}
+
+
+CLOCK_STATES = ("in_time", "late", "overdue", "running")
+
+
+def left_stage(stage: str):
+    """The complaint has left `stage` at least once (an event that moved it out)."""
+    e = ComplaintEvent.__table__.c
+    return exists().where(e.complaint_id == Complaint.id, e.from_stage == stage, e.to_stage.is_not(None))
+
+
+def drill_values(args) -> dict:
+    """The drill-down filters in query `args` (a mapping), checked: an unknown value is ignored,
+    as the register does with its other filters. Returns Filters keyword arguments."""
+    from domain.intake import Channel, ComplaintType, Urgency
+    from domain.sla import ClockKind
+    from domain.stages import Stage
+    from domain.workflow.choices import CAUSES
+
+    def pick(key, allowed):
+        value = (args.get(key) or "").strip()
+        return value if value in allowed else None
+
+    def number(text):
+        return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+    out = {"type": pick("type", {t.value for t in ComplaintType}),
+           "channel": pick("channel", {c.value for c in Channel}),
+           "urgency": pick("urgency", {u.value for u in Urgency}),
+           "cause": pick("cause", set(CAUSES) | {NONE}),
+           "clock": pick("clock", {k.value for k in ClockKind}),
+           "passed": pick("passed", {s.value for s in Stage}),
+           "repeat": args.get("repeat") == "1"}
+    out["clock_state"] = pick("clock_state", set(CLOCK_STATES)) if out["clock"] else None
+    dept = (args.get("dept") or "").strip()
+    out["dept"] = NONE if dept == NONE else number(dept)
+    units = [number(u.strip()) for u in (args.get("units") or "").split(",") if u.strip()]
+    out["units"] = tuple(sorted({u for u in units if u})) if units and all(units) and len(units) <= MAX_UNITS else ()
+    product = (args.get("product") or "").strip()
+    out["product"] = product[:120] or None
+    sat = (args.get("sat") or "").strip()
+    out["satisfaction"] = ANY if sat == ANY else int(sat) if sat in {"1", "2", "3", "4", "5"} else None
+    return out
+
+
+def drill_args(f: Filters) -> dict:
+    """The drill-down filters of `f` as query arguments (the register's links and hidden fields)."""
+    out = {}
+    for key, value in f.drilled():
+        out[key] = ",".join(str(u) for u in value) if key == "units" else "1" if value is True else str(value)
+    return out
+
+
+def _drilled(query, f: Filters):
+    c = Complaint
+    for column, value in ((c.type, f.type), (c.channel, f.channel), (c.urgency, f.urgency),
+                          (c.product_name, f.product)):
+        if value:
+            query = query.where(column == value)
+    for column, value in ((c.responsible_unit_id, f.dept), (c.cause_category, f.cause)):
+        if value == NONE:
+            query = query.where(column.is_(None))
+        elif value:
+            query = query.where(column == value)
+    if f.units:
+        query = query.where(c.receiving_unit_id.in_(f.units))
+    if f.satisfaction == ANY:
+        query = query.where(c.satisfaction.is_not(None))
+    elif f.satisfaction:
+        query = query.where(c.satisfaction == f.satisfaction)
+    if f.repeat:
+        query = query.where(c.repeat_of_id.is_not(None))
+    if f.clock:
+        k = SlaClock.__table__.c
+        conditions = [k.complaint_id == c.id, k.kind == f.clock]
+        if f.clock_state:
+            conditions.append(clock_states(f.now or datetime.now(timezone.utc))[f.clock_state])
+        query = query.where(exists().where(*conditions))
+    if f.passed:
+        query = query.where(left_stage(f.passed))
+    return query
+
+
 def filtered(session, user, f: Filters, tz: ZoneInfo, dense: bool = False):
     query = visible_complaints(session, user)
     if f.q.strip():
@@ -128,7 +259,7 @@ def filtered(session, user, f: Filters, tz: ZoneInfo, dense: bool = False):
         query = query.where(Complaint.created_at >= local_day_bounds(f.date_from, tz)[0])
     if f.date_to:
         query = query.where(Complaint.created_at < local_day_bounds(f.date_to, tz)[1])
-    return query
+    return _drilled(query, f)
 
 
 def encode_cursor(created_at: datetime, ident: int) -> str:

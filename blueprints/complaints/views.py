@@ -32,7 +32,7 @@ from models.complaint import Category, Complaint
 from models.org import OrgUnit
 
 
-FILTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine")
+FILTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine") + registry.DRILL_KEYS
 
 
 def _unit_options():
@@ -56,7 +56,8 @@ def _filters():
     severity = request.args.get("severity") if request.args.get("severity") in {s.value for s in Severity} else None
     f = registry.Filters(q=request.args.get("q", "")[:60], stage=stage, category_id=int_arg("category"),
                          severity=severity, unit_id=int_arg("unit"), date_from=date_from, date_to=date_to,
-                         oldest_first=request.args.get("sort") == "old")
+                         oldest_first=request.args.get("sort") == "old",
+                         **registry.drill_values(request.args), now=utcnow())   # the monthly report's drill-downs
     return f, bad_from or bad_to
 
 

@@ -12,3 +12,4 @@ bp = Blueprint("reports", __name__)
 bp.before_request(role_guard(Role.RECEIVER, Role.HANDLER, Role.QUALITY, Role.MANAGER))
 
 from blueprints.reports import exports, views  # noqa: E402,F401
+from blueprints.reports import monthly  # noqa: E402,F401  (the monthly report, issue 17)

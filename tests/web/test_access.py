@@ -129,6 +129,8 @@ ACCESS = {
     "reports.half_year_making": rule(HALF_YEAR, period="period"),
     "reports.half_year_report": rule(HALF_YEAR, report_id="report"),
     "reports.half_year_xlsx": rule(HALF_YEAR, report_id="report"),
+    # the monthly report (issue 17): quality and the manager, and heads (their own units' figures)
+    "reports.monthly_page": rule(QM | {"cs_head", "handler"}),
     # Excel exports (issue 17): anyone with the register starts one; an export is its owner's alone
     "reports.export_start": rule(STAFF),
     "reports.export_list": rule(STAFF),
