@@ -13,8 +13,8 @@ A running job whose worker died makes no progress: after STALL without a sign of
 heartbeat the job module keeps, or the start) it is shown as failed, and the user exports again
 (a new job with the same kind and filters). Files are kept for KEEP, then purged.
 
-The monthly report (blueprints/reports, domain.monthly) gets its kind by adding an entry to KINDS
-with its own `produce` (params {"month": "YYYY-MM"}); see `Kind`.
+Kinds: register, queue, overdue, and monthly (params {"month": "YYYY-MM"}: the monthly report's
+tables, domain/export_monthly.py) for the report page's button.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 from sqlalchemy import case, func, literal, select, update
 
 from domain import privacy, queues, registry, xlsx
+from domain.export_monthly import Heading
 from domain.errors import N_, InvalidInput
 from domain.intake import CHANNEL_LABELS, TYPE_LABELS
 from domain.roles import Role
@@ -49,10 +50,9 @@ QUEUED_STALL = timedelta(minutes=30)   # not started for this long: no worker to
 KEEP = timedelta(days=1)         # files (and the download) are kept this long
 FOLDER = "exports"               # under the upload directory
 MAX_ID = 2**31 - 1
-# The register's query-string keys (blueprints/complaints FILTER_KEYS), with the monthly report's
-# drill-downs where the registry has them.
-REGISTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine") + \
-    tuple(getattr(registry, "DRILL_KEYS", ()))
+# The register's query-string keys (blueprints/complaints FILTER_KEYS), the monthly report's
+# drill-downs included.
+REGISTER_KEYS = ("q", "stage", "severity", "category", "unit", "from", "to", "sort", "mine") + registry.DRILL_KEYS
 
 Translate = Callable[[str], str]
 
@@ -127,11 +127,10 @@ def register_filters(params: dict, user, now: datetime | None = None) -> registr
     query string (a bad value is left out, as there); `now` for the drill-downs' clock states."""
     stage = params.get("stage") if params.get("stage") in {s.value for s in Stage} else None
     severity = params.get("severity") if params.get("severity") in {s.value for s in Severity} else None
-    drill = getattr(registry, "drill_values", None)      # the monthly report's drill-downs
     f = registry.Filters(q=params.get("q", "")[:60], stage=stage, category_id=_id(params.get("category", "")),
                          severity=severity, unit_id=_id(params.get("unit", "")), date_from=_date(params.get("from", "")),
                          date_to=_date(params.get("to", "")), oldest_first=params.get("sort") == "old",
-                         **({**drill(params), "now": now} if drill else {}))
+                         **registry.drill_values(params), now=now)      # the monthly report's drill-downs
     if params.get("mine") == "1":
         f.first_responder_id = user.id
     return f
@@ -172,15 +171,30 @@ def _overdue(session, user, params, now, _):
     return _complaints(session, user, query, (ranked.c.deadline, Complaint.id), _, _(N_("超时的投诉")), extra)
 
 
+MONTH_RE = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
+
+
+def _monthly(session, user, params, now, _):
+    """The monthly report (domain.monthly.figures) as titled tables: domain/export_monthly.py."""
+    from domain import export_monthly
+    lines = export_monthly.lines(session, user, params["month"], now, _)
+    return Sheet(f"{_(N_('月度客诉报告'))} {params['month']}", [], (28, 14, 12, 12, 12, 10), len(lines), iter(lines))
+
+
 KINDS: dict[str, Kind] = {
     "register": Kind(N_("投诉台账"), clean_register, lambda u, p: True, _register),
     "queue": Kind(N_("待办"), lambda raw: {"queue": raw.get("queue")} if raw.get("queue") in QUEUES else {},
                   lambda u, p: p.get("queue") in QUEUES and QUEUES[p["queue"]].may(u), _queue),
     "overdue": Kind(N_("超时的投诉"), lambda raw: {}, lambda u, p: True, _overdue),
+    # the monthly report page's button: quality and the manager, and heads for the units they cover
+    "monthly": Kind(N_("月度客诉报告"), lambda raw: {"month": raw["month"]} if MONTH_RE.match(raw.get("month") or "") else {},
+                    lambda u, p: "month" in p and (u.has_role(Role.QUALITY, Role.MANAGER) or bool(u.is_head)), _monthly),
 }
 
 
 def title(kind: str, params: dict, _: Translate = _same) -> str:
+    if kind == "monthly" and params.get("month"):
+        return f"{_(KINDS[kind].label)}{params['month']}"
     if kind == "queue" and params.get("queue") in QUEUES:
         label = QUEUES[params["queue"]].label
         return _(label)
@@ -316,10 +330,11 @@ def run(session, job_id: int, folder: Path, clock: Callable[[], datetime], _: Tr
         sheet = KINDS[job.kind].produce(session, owner, job.params or {}, clock(), _)
         note(rows_total=sheet.total)
         stream = xlsx.Stream(part, sheet.title, sheet.widths, tmpdir=folder)
-        stream.append(sheet.header, bold=True)
-        stream.freeze_header()
+        if sheet.header:
+            stream.append(sheet.header, bold=True)
+            stream.freeze_header()
         for line in sheet.rows:
-            stream.append(line)
+            stream.append(line, bold=isinstance(line, Heading))
             done += 1
             if done % every == 0:
                 note(rows_done=done)

@@ -216,3 +216,25 @@ def test_an_export_of_a_phone_search_is_logged_as_the_list_logs_it(session, comp
     session.commit()
     events = session.scalars(select(AuditEvent).where(AuditEvent.kind == audit.PHONE_SEARCHED)).all()
     assert [(e.actor_id, e.ip, e.detail) for e in events] == [(user(session, "handler2").id, "10.0.0.9", {"export": job.id})]
+
+
+def test_the_monthly_report_as_titled_tables(session, company, tmp_path):
+    monthly = pytest.importorskip("domain.monthly")
+    for i, severity in enumerate(["serious", "serious", "general"]):
+        register(session, at=NOW - i * H, severity=severity, channel="phone" if i else "walk_in")
+    register(session, at=NOW - 40 * 24 * H)                          # October: not in November's report
+    session.commit()
+    job, sheet = export(session, tmp_path, "quality", "monthly", month="2026-11")
+    assert job.filename.startswith("月度客诉报告2026-11-") and job.rows_total == job.rows_done
+    table = {r[0].value: [c.value for c in r[1:]] for r in sheet.iter_rows() if r[0].value}
+    assert (sheet["A1"].value, sheet["B1"].value, sheet["A1"].font.b) == ("月度客诉报告", "2026-11", True)
+    figures = monthly.figures(session, user(session, "quality"), "2026-11", now=NOW)
+    assert table["受理投诉"][0] == figures["total"] == 3 and table["已结案"][0] == 0
+    assert table["严重"][0] == 2 and table["一般"][0] == 1 and table["电话"][0] == 2 and table["到店"][0] == 1
+    assert table["上海徐汇店"][:2] == ["上海分公司", 3] and table["异物"][0] == 3     # category row: count first
+    assert [c.value for c in sheet["A"] if c.value and c.font.b][:4] == ["月度客诉报告", "概况", "项目", "频次×紧急程度"]
+    for who, params in [("receiver", {"month": "2026-11"}), ("quality", {"month": "2026-13"}), ("quality", {})]:
+        with pytest.raises(InvalidInput):
+            exports.create(session, user(session, who), "monthly", params, NOW)
+    _job, head = export(session, tmp_path / "head", "sh_head", "monthly", month="2026-11")   # a branch head: their units
+    assert {r[0].value: r[1].value for r in head.iter_rows() if r[0].value}["受理投诉"] == 3
