@@ -18,6 +18,7 @@ tables, domain/export_monthly.py) for the report page's button.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -324,9 +325,11 @@ def run(session, job_id: int, folder: Path, clock: Callable[[], datetime], _: Tr
     folder.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(16)
     part, final = folder / f".{key}.part.xlsx", folder / f"{key}.xlsx"
-    done = 0
+    done, stream = 0, None
     try:
         owner = session.get(User, job.user_id)
+        if owner is None or not owner.active or not KINDS[job.kind].may(owner, job.params or {}):
+            raise PermissionError("the export's owner may no longer export this list")
         sheet = KINDS[job.kind].produce(session, owner, job.params or {}, clock(), _)
         note(rows_total=sheet.total)
         stream = xlsx.Stream(part, sheet.title, sheet.widths, tmpdir=folder)
@@ -345,6 +348,9 @@ def run(session, job_id: int, folder: Path, clock: Callable[[], datetime], _: Tr
         note(status="done", rows_done=done, rows_total=done, file_key=key, finished_at=clock())
     except Exception as err:
         session.rollback()
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()        # its temporary files go
         part.unlink(missing_ok=True)
         note(status="failed", rows_done=done, finished_at=clock(), error=type(err).__name__[:500])
         raise

@@ -159,7 +159,7 @@ def test_progress_is_written_as_the_rows_stream_and_a_second_run_does_nothing(se
 
 def test_a_failing_export_is_failed_with_no_file_left(session, company, tmp_path):
     job = exports.create(session, user(session, "quality"), "queue", {"queue": "dispatch"}, NOW)
-    job.params = {"queue": "gone"}     # a queue that no longer exists
+    job.kind = "gone"                  # a kind of export that no longer exists
     session.commit()
     with pytest.raises(KeyError):
         exports.run(session, job.id, tmp_path, clock=lambda: NOW)
@@ -238,3 +238,16 @@ def test_the_monthly_report_as_titled_tables(session, company, tmp_path):
             exports.create(session, user(session, who), "monthly", params, NOW)
     _job, head = export(session, tmp_path / "head", "sh_head", "monthly", month="2026-11")   # a branch head: their units
     assert {r[0].value: r[1].value for r in head.iter_rows() if r[0].value}["受理投诉"] == 3
+
+
+def test_an_export_whose_owner_lost_the_right_meanwhile_fails(session, company, tmp_path):
+    from models.user import UserRole
+    job = exports.create(session, user(session, "quality"), "queue", {"queue": "dispatch"}, NOW)
+    session.execute(UserRole.__table__.delete().where(UserRole.user_id == user(session, "quality").id,
+                                                      UserRole.role == "quality"))
+    session.commit()
+    session.expire_all()
+    with pytest.raises(PermissionError):
+        exports.run(session, job.id, tmp_path, clock=lambda: NOW)
+    session.expire_all()
+    assert session.get(ExportJob, job.id).status == "failed" and list(tmp_path.iterdir()) == []
