@@ -6,7 +6,7 @@ one company-time month and within the viewer's scope — six statements whatever
    department, root-cause category, satisfaction, top products; plus the totals (closed, closed
    within the close clock's limit, repeats, rated);
 2. their clocks by kind × responsible department, in four states (registry.clock_states);
-3. time per stage from the timeline (see `_stage_times`);
+3. time per stage from the timeline (timeline.py);
 4. the 12-month trend: per month received and closed within the limit (one UNION ALL);
 5. category and unit names; 6. the month's order volumes.
 
@@ -18,15 +18,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, select, text, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, null, select, text, union_all
 
 from domain import registry
 from domain.monthly import months
-from domain.orders import orders_for
+from domain.monthly.common import count, in_month, tag
+from domain.monthly.timeline import stage_times
+from domain.monthly.units import by_unit, rates
 from domain.scoping import covered_unit_ids, visible_complaints
 from domain.settings import company_tz
 from models import UTCDateTime
-from models.complaint import Category, Complaint, ComplaintEvent
+from models.complaint import Category, Complaint
 from models.org import OrgUnit
 from models.report import MonthlyReport
 from models.setting import Setting
@@ -50,29 +52,11 @@ def top_n(session) -> int:
     return value if isinstance(value, int) and 1 <= value <= 20 else DEFAULT_TOP_N
 
 
-def _count(cond):
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
 def _scope(session, viewer):
     """The register's scope condition for `viewer` (None: everything)."""
     if viewer is None:
         return None
     return visible_complaints(session, viewer).whereclause
-
-
-def _in(start, end, scope):
-    c = Complaint.__table__.c
-    conds = [c.created_at >= start, c.created_at < end, c.type == "complaint"]
-    if scope is not None:
-        conds.append(scope)
-    return and_(*conds)
-
-
-def _seconds(session, later, earlier):
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * literal_column("86400.0")
-    return func.extract("epoch", later - earlier)
 
 
 def figures(session, viewer, month: str, *, now: datetime, top: int | None = None) -> dict:
@@ -128,10 +112,10 @@ def figures(session, viewer, month: str, *, now: datetime, top: int | None = Non
     d["products"] = sorted(([k[0], n] for k, n in groups["prod"].items()), key=lambda r: (-r[1], r[0]))
 
     received = {int(k[0]): n for k, n in groups["recv"].items()}
-    d["receiving"], d["branches"] = _units(units, received)
-    d["rates"] = _rates(session, viewer, d["month"], units, received)
+    d["receiving"], d["branches"] = by_unit(units, received)
+    d["rates"] = rates(session, viewer, d["month"], units, received)
     d["clocks"], d["clocks_by_dept"] = _clocks(session, start, end, scope, now, units)
-    d["stages"], d["to_close"] = _stage_times(session, start, end, scope)
+    d["stages"], d["to_close"] = stage_times(session, start, end, scope)
     d["trend"] = _trend(session, first, tz, scope, stored=d["everything"])
     d["previous"] = d["trend"][-2][1]
     return d
@@ -147,11 +131,11 @@ def _groups(session, start, end, scope):
                 case((c.repeat_of_id.is_not(None), 1), else_=0).label("rep"),
                 case((in_time, 1), else_=0).label("in_time"))
          .select_from(Complaint.__table__.outerjoin(close, and_(close.c.complaint_id == c.id, close.c.kind == "close")))
-         .where(_in(start, end, scope))).cte("m").prefix_with("MATERIALIZED")
+         .where(in_month(start, end, scope))).cte("m").prefix_with("MATERIALIZED")
 
     def grouped(kind, *columns):
         keys = [cast(col, String) for col in columns] + [null()] * (2 - len(columns))
-        return (select(_kind(kind).label("kind"), *[k.label(f"k{i}") for i, k in enumerate(keys)],
+        return (select(tag(kind).label("kind"), *[k.label(f"k{i}") for i, k in enumerate(keys)],
                        func.count().label("n")).select_from(m).group_by(*columns))
 
     products = (select(m.c.product_name, func.count().label("n")).where(m.c.product_name.is_not(None))
@@ -161,10 +145,10 @@ def _groups(session, start, end, scope):
         grouped("cat", m.c.category_id, m.c.urgency), grouped("sev", m.c.severity), grouped("chan", m.c.channel),
         grouped("recv", m.c.receiving_unit_id), grouped("dept", m.c.responsible_unit_id),
         grouped("cause", m.c.cause_category), grouped("sat", m.c.satisfaction),
-        select(_kind("prod"), products.c.product_name, null(), products.c.n),
-        select(_kind("tot"), cast(_count(m.c.stage == CLOSED), String), cast(func.coalesce(func.sum(m.c.in_time), 0), String),
+        select(tag("prod"), products.c.product_name, null(), products.c.n),
+        select(tag("tot"), cast(count(m.c.stage == CLOSED), String), cast(func.coalesce(func.sum(m.c.in_time), 0), String),
                func.count()).select_from(m),
-        select(_kind("tot2"), cast(func.coalesce(func.sum(m.c.rep), 0), String), cast(func.count(m.c.satisfaction), String),
+        select(tag("tot2"), cast(func.coalesce(func.sum(m.c.rep), 0), String), cast(func.count(m.c.satisfaction), String),
                func.coalesce(func.sum(m.c.satisfaction), 0)).select_from(m),
     ]
     groups: dict[str, dict] = {k: {} for k in ("cat", "sev", "chan", "recv", "dept", "cause", "sat", "prod")}
@@ -180,12 +164,6 @@ def _groups(session, start, end, scope):
             key = (k0,) if kind != "cat" else (k0, k1)
             groups[kind][key] = groups[kind].get(key, 0) + int(n)
     return groups, totals
-
-
-def _kind(name: str):
-    """A constant naming a UNION ALL branch (inline: no parameter whose type PostgreSQL must guess)."""
-    assert name.isalnum()
-    return literal_column(f"'{name}'", String)
 
 
 def _matrix(categories, by_top, top):
@@ -211,68 +189,15 @@ def _pareto(rows):
     return out
 
 
-def _branch_of(units, unit_id):
-    name, kind, parent = units.get(unit_id, ("—", None, None))
-    if kind == "branch":
-        return unit_id
-    if kind == "store" and parent in units and units[parent][1] == "branch":
-        return parent
-    return None
-
-
-def _members(units, branch_id):
-    """A branch and its stores (the receiving units a branch's figures count)."""
-    return sorted([branch_id] + [i for i, (_n, kind, parent) in units.items() if parent == branch_id and kind == "store"])
-
-
-def _units(units, received):
-    """Per receiving unit (stores, branch offices, departments), and per branch (itself and its stores)."""
-    rows = []
-    for unit_id, n in received.items():
-        name, kind, _parent = units.get(unit_id, ("—", None, None))
-        branch = _branch_of(units, unit_id)
-        rows.append([unit_id, name, kind, units[branch][0] if branch and branch != unit_id else "", n])
-    rows.sort(key=lambda r: (-r[4], r[1]))
-    branches = {}
-    for unit_id in received:
-        branch = _branch_of(units, unit_id)
-        if branch is not None and branch not in branches:
-            members = _members(units, branch)
-            branches[branch] = [branch, units[branch][0], sum(received.get(u, 0) for u in members), members]
-    return rows, sorted(branches.values(), key=lambda r: (-r[2], r[1]))
-
-
-def _rates(session, viewer, month, units, received):
-    """Complaints per 10,000 orders, for each branch or store with the month's order volume that the
-    viewer covers, and overall over those units (a branch's figure includes its stores; a store is
-    left out of the overall when its branch has its own)."""
-    covered = covered_unit_ids(session, viewer) if viewer is not None else None
-    volumes = {u: n for u, n in orders_for(session, month).items()
-               if u in units and (covered is None or u in covered) and units[u][1] in ("branch", "store")}
-    rows = []
-    for unit_id, orders in volumes.items():
-        members = _members(units, unit_id) if units[unit_id][1] == "branch" else [unit_id]
-        n = sum(received.get(u, 0) for u in members)
-        rows.append([unit_id, units[unit_id][0], units[unit_id][1], orders, n,
-                     round(n * 10000 / orders, 2) if orders else None, members])
-    rows.sort(key=lambda r: (r[2] != "branch", -(r[5] or 0), r[1]))
-    if not rows:
-        return {"units": [], "overall": None}
-    counted = [r for r in rows if r[2] == "branch" or _branch_of(units, r[0]) not in volumes]
-    members = sorted({u for r in counted for u in r[6]})
-    orders, n = sum(r[3] for r in counted), sum(r[4] for r in counted)
-    return {"units": rows, "overall": [orders, n, round(n * 10000 / orders, 2) if orders else None, members]}
-
-
 def _clocks(session, start, end, scope, now, units):
     """Statement 2: the month's complaints' clocks per kind and responsible department, by state."""
     from domain.sla import ClockKind
     c, k = Complaint.__table__.c, SlaClock.__table__.c
     states = registry.clock_states(now)
     rows = session.execute(
-        select(k.kind, c.responsible_unit_id, *[_count(states[s]) for s in registry.CLOCK_STATES])
+        select(k.kind, c.responsible_unit_id, *[count(states[s]) for s in registry.CLOCK_STATES])
         .join_from(SlaClock.__table__, Complaint.__table__, c.id == k.complaint_id)
-        .where(_in(start, end, scope)).group_by(k.kind, c.responsible_unit_id)).all()
+        .where(in_month(start, end, scope)).group_by(k.kind, c.responsible_unit_id)).all()
     order = [kind.value for kind in ClockKind]
     place = lambda kind: order.index(kind) if kind in order else len(order)  # noqa: E731
     per_kind: dict[str, list[int]] = {}
@@ -284,70 +209,6 @@ def _clocks(session, start, end, scope, now, units):
         by_dept.append([dept, units.get(dept, ("—",))[0] if dept is not None else None, kind, *counts])
     by_dept.sort(key=lambda r: (place(r[2]), -sum(r[3:]), r[1] or ""))
     return [[kind, *per_kind[kind]] for kind in sorted(per_kind, key=place)], by_dept
-
-
-BUCKET = 600    # medians are counted in 10-minute steps (rounded down)
-
-
-def _bucket(session, secs):
-    """A duration's 10-minute step; half a second of slack against floating-point days."""
-    step = (secs + literal_column("0.5")) / literal_column(f"{BUCKET}.0")
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(step, Integer)
-    return cast(func.floor(step), Integer)
-
-
-def _stage_times(session, start, end, scope):
-    """Statement 3, time per stage from the timeline. A complaint's time in a stage is the sum, over
-    its visits, of the time from the event that moved it into the stage (registration enters 待分派)
-    to the one that moved it out; only complaints that have left the stage count, each once, and the
-    figure is the median over them in calendar time, to 10 minutes (rounded down). Time in 已结案
-    before a reopening is not a stage's. Also `to_close`: registration → closure for the month's
-    closed complaints ([count, median seconds]; the count is every closed one, the median over
-    those with a closing time)."""
-    from domain.stages import Stage
-    c = Complaint.__table__.c
-    out, back = ComplaintEvent.__table__.alias("out_ev"), ComplaintEvent.__table__.alias("in_ev")
-    entered = (select(back.c.at).where(back.c.complaint_id == out.c.complaint_id, back.c.to_stage == out.c.from_stage,
-                                       back.c.id < out.c.id)
-               .order_by(back.c.id.desc()).limit(1).scalar_subquery())
-    visits = (select(out.c.complaint_id, out.c.from_stage.label("stage"),
-                     func.sum(_seconds(session, out.c.at, entered)).label("secs"))
-              .join_from(out, Complaint.__table__, c.id == out.c.complaint_id)
-              .where(_in(start, end, scope), out.c.from_stage.is_not(None), out.c.to_stage.is_not(None),
-                     out.c.from_stage != CLOSED)
-              .group_by(out.c.complaint_id, out.c.from_stage).subquery("visits"))
-    bucket = _bucket(session, visits.c.secs)
-    closing = _bucket(session, _seconds(session, c.closed_at, c.created_at))
-    rows = session.execute(union_all(
-        select(visits.c.stage, bucket, func.count()).group_by(visits.c.stage, bucket),
-        select(_kind(CLOSED), closing, func.count()).where(_in(start, end, scope), c.stage == CLOSED).group_by(closing)))
-    found: dict[str, list] = {}
-    for stage, step, n in rows:
-        found.setdefault(stage, []).append((step, int(n)))
-    order = [s.value for s in Stage]
-    stages = [[stage, *_median(found[stage])] for stage in sorted(
-        (s for s in found if s != CLOSED), key=lambda s: order.index(s) if s in order else len(order))]
-    return stages, list(_median(found.get(CLOSED, [])))
-
-
-def _median(steps) -> tuple[int, int | None]:
-    """(count, median in seconds) from [(10-minute step or None, count)]: the middle value, or the
-    mean of the two middle ones; steps without a time count but have no value."""
-    n = sum(k for _s, k in steps)
-    timed = sorted((s, k) for s, k in steps if s is not None)
-    total = sum(k for _s, k in timed)
-    if not total:
-        return n, None
-
-    def at(position):          # the position-th value (0-based) in order
-        for step, k in timed:
-            if position < k:
-                return step * BUCKET
-            position -= k
-        return timed[-1][0] * BUCKET
-    middle = (at((total - 1) // 2) + at(total // 2)) / 2
-    return n, int(middle)
 
 
 def _trend(session, first, tz, scope, stored: bool):
@@ -374,13 +235,13 @@ def _trend(session, first, tz, scope, stored: bool):
         # (with a UNION of ranges PostgreSQL would read the clocks once per month)
         from sqlalchemy.dialects.postgresql import array
         bucket = func.width_bucket(c.created_at, array([literal(t, UTCDateTime) for t in starts[:-1]]))
-        rows = session.execute(select(bucket - 1, func.count(), _count(in_time)).select_from(joined)
-                               .where(_in(starts[missing[0]], starts[-1], scope)).group_by(bucket))
+        rows = session.execute(select(bucket - 1, func.count(), count(in_time)).select_from(joined)
+                               .where(in_month(starts[missing[0]], starts[-1], scope)).group_by(bucket))
     else:
         # SQLite: a range of the created_at index per month (grouping a year would sort it)
         rows = session.execute(union_all(*[
-            select(literal(i).label("i"), func.count().label("n"), _count(in_time).label("in_time"))
-            .select_from(joined).where(_in(starts[i], starts[i + 1], scope)) for i in missing]))
+            select(literal(i).label("i"), func.count().label("n"), count(in_time).label("in_time"))
+            .select_from(joined).where(in_month(starts[i], starts[i + 1], scope)) for i in missing]))
     for i, n, t in rows:
         if int(i) in missing:
             found[int(i)] = (int(n), int(t), False)
