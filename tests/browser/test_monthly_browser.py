@@ -107,3 +107,23 @@ def test_the_month_picker_works_without_javascript(browser, live_server):
         expect(page.locator("#overview .kpi-n").first).to_have_text("9")
     finally:
         context.close()
+
+
+def test_the_report_on_a_tablet(browser, live_server):
+    november(db.session)
+    SHOTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=SIZES["tablet"], has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "quality")
+        page.goto(live_server + "/complaints/monthly?month=2026-11")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        scroller = page.locator(".chart-scroll").first
+        assert not scroller.evaluate("el => el.scrollWidth > el.clientWidth")     # room for all 12 months
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        small = page.evaluate(SMALL)
+        assert small == [], "\n".join(small)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = false)")
+        page.screenshot(path=str(SHOTS / "tablet-full.png"), full_page=True)
+    finally:
+        context.close()

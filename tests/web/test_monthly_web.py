@@ -238,3 +238,27 @@ def test_the_command_makes_a_month_once(made, app):
     assert bad.exit_code != 0 and "月份格式不对" in bad.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(MonthlyReport)) == 2
+
+
+def test_each_chart_stays_under_30_kb_however_many_rows(app):
+    """A company with hundreds of stores, departments and categories: the charts draw the first
+    rows (the tables under them list all) and each stays under 30 KB."""
+    href = "/complaints/?from=2026-11-01&to=2026-11-30&type=complaint&dept=123456&clock=first_contact&clock_state=overdue"
+    with app.test_request_context():
+        charts = app.jinja_env.get_template("_macros/charts.html").module
+        many = 300
+        drawn = {
+            "bars": charts.bars([(f"上海第{i}号门店（旗舰）", 99999 - i, f"{99999 - i}", href) for i in range(many)], "t"),
+            "pareto": charts.pareto([(f"细类第{i}号", 5000 - i, min(1, i / many), href) for i in range(many)], "t"),
+            "states": charts.states([(f"第{i}号部门", "按时率 99.9%",
+                                      [(f"s-{s}", "超期未完成", 99999, href) for s in ("in_time", "late", "overdue", "running")])
+                                     for i in range(many)], "t"),
+            "matrix": charts.matrix([(f"类别{i}", [(9999, href, True)] * 4) for i in range(many)], ["紧急", "普通", "不急", "合计"],
+                                    "t", 9999),
+            "trend": charts.trend([(f"{m}月", 99999, 88888, href) for m in range(1, 13)], "t"),
+        }
+    for name, markup in drawn.items():
+        svg = SVG.search(str(markup)).group(0)
+        assert len(svg.encode()) < 30 * 1024, (name, len(svg.encode()))
+        if name != "trend":
+            assert "全部 300 项见下面的数字" in str(markup), name
