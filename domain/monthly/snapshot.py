@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from domain.errors import N_, InvalidInput
 from domain.monthly import months
 from domain.monthly.figures import figures
 from domain.roles import Role
@@ -31,7 +32,10 @@ def generate(session, month: str, *, now: datetime, actor=None) -> tuple[Monthly
     """The stored report of `month` ("YYYY-MM"): made if absent → (report, True); an existing one is
     returned as it is → (report, False). Two runs at once write one row (the insert does nothing on
     conflict; the loser reads the winner's)."""
+    from domain.settings import company_tz
     first = months.parse(month)
+    if first >= months.this_month(now.astimezone(company_tz()).date()):
+        raise InvalidInput(N_("%(m)s 还没有结束，月度报告要等月底以后才能生成。"), field="month", m=months.name(first))
     month = months.name(first)
     existing = find(session, month)
     if existing is not None:

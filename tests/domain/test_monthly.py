@@ -317,6 +317,9 @@ def test_bad_months(session, company):
     for bad in ("2026-13", "2026-1", "abc", "", None, "1999-12"):
         with pytest.raises(InvalidInput):
             monthly.months.parse(bad)
+    with pytest.raises(InvalidInput, match="还没有结束"):       # a month not over yet is never stored
+        monthly.make_month(session, "2026-12", now=NOW)
+    assert session.scalar(select(func.count()).select_from(MonthlyReport)) == 0
 
 
 # --- when the scheduled job makes it ----------------------------------------------------------------

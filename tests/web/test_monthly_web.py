@@ -236,6 +236,13 @@ def test_the_command_makes_a_month_once(made, app):
     assert quiet.exit_code == 0 and "通知了 0 人" in quiet.output
     bad = runner.invoke(args=["monthly-report", "--month", "2026-13"])
     assert bad.exit_code != 0 and "月份格式不对" in bad.output
+    from datetime import datetime
+
+    from domain.monthly import months
+    from domain.settings import company_tz
+    this_month = months.name(months.this_month(datetime.now(company_tz()).date()))
+    early = runner.invoke(args=["monthly-report", "--month", this_month])
+    assert early.exit_code != 0 and "还没有结束" in early.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(MonthlyReport)) == 2
 
