@@ -6,12 +6,21 @@ bare Flask route in the same run — the budget is 50 ms p95.
     .venv/bin/python bench/ledger.py                       # SQLite (/tmp/kesu-bench.db)
     .venv/bin/python bench/ledger.py --db postgresql       # PostgreSQL (kesu_bench)
     .venv/bin/python bench/ledger.py --db both --requests 200
-    .venv/bin/python bench/ledger.py --dump /tmp/ledger-before.json   # the figures, to compare
+    .venv/bin/python bench/ledger.py --dump /tmp/ledger-{db}.json   # the figures, to compare
+    .venv/bin/python bench/ledger.py --lab --db both       # the copy with closing data (below)
 
 The databases must already be loaded (run bench/scale.py once); nothing is written to them.
+
+bench/scale.py's rows have no closing data (closed_at, satisfaction, close clocks), so the ledger's
+medians and "closed in time" cost nothing there. --lab copies them once (/tmp/kesu-ledger-lab.db and
+the PostgreSQL database kesu_ledger_lab) and gives every closed complaint a closing time 1–20 days
+after registration, seven in ten a satisfaction score, one in 33 a repeat, and every complaint a
+close clock (15 days; stopped at closing): `--lab` then times (or dumps, explains) that copy.
 --dump writes every figure of the ledger (person, store and branch; quality and the store head)
 for the last full month at a fixed "now", so two versions of domain/ledger.py can be compared.
---explain prints the query plans of the ledger's statements.
+--explain prints the query plans of the ledger's statements. --with-index creates by hand the index
+the ledger is written for (ix_complaint_ledger, below; not yet in the migrations), --drop-index
+drops it again.
 """
 from __future__ import annotations
 
@@ -33,8 +42,98 @@ from models import db  # noqa: E402
 AS = (("quality", "quality (everything)"), ("xh_head", "store head (上海徐汇店)"), ("sh_head", "branch head (上海分公司)"))
 
 
-def open_app(kind: str):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(kind), "SECRET_KEY": "bench",
+LAB_SQLITE = "/tmp/kesu-ledger-lab.db"
+
+
+def lab_url(kind: str) -> str:
+    from sqlalchemy.engine import make_url
+    if kind == "sqlite":
+        return f"sqlite:///{LAB_SQLITE}"
+    return make_url(database_url(kind)).set(database="kesu_ledger_lab").render_as_string(hide_password=False)
+
+
+def prepare_lab(kind: str) -> None:
+    """The copy with closing data (made once; --fresh-lab makes it again)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    url = lab_url(kind)
+    if kind == "sqlite":
+        import sqlite3
+        Path(LAB_SQLITE).unlink(missing_ok=True)
+        source = sqlite3.connect("/tmp/kesu-bench.db")
+        target = sqlite3.connect(LAB_SQLITE)
+        source.backup(target)
+        source.close()
+        target.close()
+        days = lambda n, col: f"strftime('%Y-%m-%d %H:%M:%S', {col}, '+' || ({n}) || ' days') || '.000000'"  # noqa: E731
+    else:
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "kesu_ledger_lab" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "kesu_ledger_lab" TEMPLATE "{make_url(database_url(kind)).database}"'))
+        admin.dispose()
+        days = lambda n, col: f"{col} + ({n}) * interval '1 day'"  # noqa: E731
+    started = time.perf_counter()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE complaint SET closed_at = {days('id % 20 + 1', 'created_at')}, "
+                          "satisfaction = CASE WHEN id % 10 < 7 THEN id % 5 + 1 END, "
+                          "repeat_of_id = CASE WHEN id % 33 = 0 AND id > 1000 THEN id - 1000 END "
+                          "WHERE stage = 'closed'"))
+        conn.execute(text(
+            "INSERT INTO sla_clock (complaint_id, kind, preset, amount, unit, source, started_at, deadline, warn_at, "
+            "escalate_at, confirmed, alert_level, stopped_at, paused_seconds) "
+            f"SELECT id, 'close', 'generic', 15, 'calendar_days', 'lab', created_at, {days(15, 'created_at')}, "
+            f"{days(12, 'created_at')}, {days(17, 'created_at')}, true, 0, closed_at, 0 FROM complaint c "
+            "WHERE NOT EXISTS (SELECT 1 FROM sla_clock s WHERE s.complaint_id = c.id AND s.kind = 'close')"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if kind != "sqlite" else "ANALYZE")
+    engine.dispose()
+    print(f"  {kind}: lab copy with closing data ready in {time.perf_counter() - started:.0f} s")
+
+
+def lab_exists(kind: str) -> bool:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    if kind == "sqlite":
+        return Path(LAB_SQLITE).exists()
+    admin = create_engine(make_url(database_url(kind)).set(database="postgres"))
+    with admin.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'kesu_ledger_lab'"))
+    admin.dispose()
+    return bool(found)
+
+
+URL_OVERRIDE: dict[str, str] = {}     # --url: another copy of the data (kind → URL)
+
+# The index the ledger wants (issue 17; not in the migrations yet): the month's complaints of one
+# first responder, with every column the ledger counts, read from the index alone.
+INDEX = ("CREATE INDEX {concurrently} IF NOT EXISTS ix_complaint_ledger ON complaint "
+         "(first_responder_id, created_at, type, stage, closed_at, satisfaction, repeat_of_id, receiving_unit_id)"
+         "{include}")
+
+
+def set_index(kind: str, lab: bool, create: bool) -> None:
+    """Create (or drop) the proposed index by hand on the benchmark database, then ANALYZE."""
+    from sqlalchemy import create_engine
+    url = URL_OVERRIDE.get(kind) or (lab_url(kind) if lab else database_url(kind))
+    engine = create_engine(url)
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if create:
+            conn.exec_driver_sql(INDEX.format(concurrently="" if kind == "sqlite" else "CONCURRENTLY",
+                                              include="" if kind == "sqlite" else " INCLUDE (id)"))
+        else:
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_complaint_ledger")
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    print(f"  {kind}: ix_complaint_ledger {'created' if create else 'dropped'} "
+          f"({time.perf_counter() - started:.0f} s with ANALYZE)")
+
+
+def open_app(kind: str, lab: bool = False):
+    url = URL_OVERRIDE.get(kind) or (lab_url(kind) if lab else database_url(kind))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "RATELIMIT_ENABLED": False, "UPLOAD_DIR": "/tmp/kesu-bench-uploads",
                       "PASSWORD_HASH_FAST": True})
 
@@ -66,8 +165,8 @@ def check_loaded(app, kind):
     return have
 
 
-def run(kind: str, n: int) -> list:
-    app = open_app(kind)
+def run(kind: str, n: int, lab: bool = False) -> list:
+    app = open_app(kind, lab)
     have = check_loaded(app, kind)
     params, bounds = period(app)
     from models.complaint import Complaint
@@ -90,11 +189,11 @@ def run(kind: str, n: int) -> list:
     return results
 
 
-def dump(kind: str, path: str) -> None:
+def dump(kind: str, path: str, lab: bool = False) -> None:
     """Every figure, at a fixed `now` (the first of this month, 00:00 company time)."""
     from domain import ledger
     from models.user import User
-    app = open_app(kind)
+    app = open_app(kind, lab)
     check_loaded(app, kind)
     _params, bounds = period(app)
     now = bounds[1]
@@ -116,11 +215,11 @@ def dump(kind: str, path: str) -> None:
     print(f"  written to {path}")
 
 
-def explain(kind: str) -> None:
+def explain(kind: str, lab: bool = False) -> None:
     """The plans of the statements one ledger call (quality and store head, by person) runs."""
     from domain import ledger
     from models.user import User
-    app = open_app(kind)
+    app = open_app(kind, lab)
     check_loaded(app, kind)
     _params, bounds = period(app)
     statements = []
@@ -135,17 +234,21 @@ def explain(kind: str) -> None:
             event.listen(engine, "before_cursor_execute", keep)
             ledger.ledger(db.session, user, "person", *bounds, bounds[1])
             event.remove(engine, "before_cursor_execute", keep)
-            for statement, parameters in statements:
-                print(f"\n--- {name} ---\n{statement}\n{parameters}")
-                prefix = "EXPLAIN QUERY PLAN " if kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
-                raw = engine.raw_connection()
-                try:
-                    cur = raw.cursor()
+            raw = engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                for statement, parameters in statements:
+                    print(f"\n--- {name} ---\n{statement}\n{parameters}")
+                    if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                        cur.execute(statement, parameters)      # SET LOCAL …: as the ledger runs it
+                        continue
+                    prefix = "EXPLAIN QUERY PLAN " if kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
                     cur.execute(prefix + statement, parameters)
                     for row in cur.fetchall():
                         print("   ", " | ".join(str(x) for x in row))
-                finally:
-                    raw.close()
+                raw.rollback()
+            finally:
+                raw.close()
         db.session.rollback()
         engine.dispose()
 
@@ -156,15 +259,27 @@ def main():
     ap.add_argument("--requests", type=int, default=120)
     ap.add_argument("--dump", metavar="FILE", help="write the figures to FILE (JSON) instead of timing")
     ap.add_argument("--explain", action="store_true", help="print the query plans instead of timing")
+    ap.add_argument("--lab", action="store_true", help="use the copy with closing data (made on first use)")
+    ap.add_argument("--fresh-lab", action="store_true", help="make the copy with closing data again")
+    ap.add_argument("--with-index", action="store_true", help="create ix_complaint_ledger by hand first")
+    ap.add_argument("--drop-index", action="store_true", help="drop ix_complaint_ledger first")
+    ap.add_argument("--url", help="another database holding the same data (with --db sqlite or postgresql)")
     args = ap.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if args.url:
+        URL_OVERRIDE[kinds[0]] = args.url
     for kind in kinds:
+        lab = args.lab or args.fresh_lab
+        if lab and (args.fresh_lab or not lab_exists(kind)):
+            prepare_lab(kind)
+        if args.with_index or args.drop_index:
+            set_index(kind, lab, args.with_index)
         if args.dump:
-            dump(kind, args.dump.replace("{db}", kind) if len(kinds) > 1 and "{db}" in args.dump else args.dump)
+            dump(kind, args.dump.replace("{db}", kind), lab)
         elif args.explain:
-            explain(kind)
+            explain(kind, lab)
         else:
-            report(kind, run(kind, args.requests))
+            report(f"{kind} (lab copy with closing data)" if lab else kind, run(kind, args.requests, lab))
 
 
 if __name__ == "__main__":
