@@ -116,7 +116,7 @@ def figures(session, viewer, month: str, *, now: datetime, top: int | None = Non
     d["rates"] = rates(session, viewer, d["month"], units, received)
     d["clocks"], d["clocks_by_dept"] = _clocks(session, start, end, scope, now, units)
     d["stages"], d["to_close"] = stage_times(session, start, end, scope)
-    d["trend"] = _trend(session, first, tz, scope, stored=d["everything"])
+    d["trend"] = _trend(session, first, tz, scope, stored=d["everything"], this=(d["total"], d["closed_in_time"]))
     d["previous"] = d["trend"][-2][1]
     return d
 
@@ -211,17 +211,18 @@ def _clocks(session, start, end, scope, now, units):
     return [[kind, *per_kind[kind]] for kind in sorted(per_kind, key=place)], by_dept
 
 
-def _trend(session, first, tz, scope, stored: bool):
+def _trend(session, first, tz, scope, stored: bool, this: tuple[int, int]):
     """Statement 4: the twelve months up to this one — received, and closed within the close clock's
     limit. With `stored` (a company-wide view), an earlier month that has its stored report takes
     both from it (as they were when it was made, early the next month: every month measured at the
-    same age); the others are counted now. Each point: [month, received, in time, stored?]."""
+    same age); the others are counted now (this month's are `this`, counted by statement 1). Each
+    point: [month, received, in time, stored?]."""
     c = Complaint.__table__.c
     close = SlaClock.__table__.alias("close_clock")
     in_time = and_(close.c.stopped_at.is_not(None), close.c.stopped_at <= close.c.deadline)
     joined = Complaint.__table__.outerjoin(close, and_(close.c.complaint_id == c.id, close.c.kind == "close"))
     firsts = [months.shift(first, i - TREND_MONTHS + 1) for i in range(TREND_MONTHS)]
-    found = {}
+    found = {len(firsts) - 1: (*this, False)}
     if stored:
         names = [months.name(f) for f in firsts[:-1]]
         for month, data in session.execute(select(MonthlyReport.month, MonthlyReport.data)
@@ -229,6 +230,8 @@ def _trend(session, first, tz, scope, stored: bool):
             if isinstance(data, dict) and data.get("version") == VERSION:
                 found[names.index(month)] = (data["total"], data["closed_in_time"], True)
     missing = [i for i in range(len(firsts)) if i not in found]
+    if not missing:
+        return [[months.name(f), *found[i]] for i, f in enumerate(firsts)]
     starts = [months.bounds(f, tz)[0] for f in firsts] + [months.bounds(firsts[-1], tz)[1]]
     if session.get_bind().dialect.name == "postgresql":
         # one pass over the months still to count, each complaint put in its month by width_bucket
@@ -236,12 +239,12 @@ def _trend(session, first, tz, scope, stored: bool):
         from sqlalchemy.dialects.postgresql import array
         bucket = func.width_bucket(c.created_at, array([literal(t, UTCDateTime) for t in starts[:-1]]))
         rows = session.execute(select(bucket - 1, func.count(), count(in_time)).select_from(joined)
-                               .where(in_month(starts[missing[0]], starts[-1], scope)).group_by(bucket))
+                               .where(in_month(starts[missing[0]], starts[missing[-1] + 1], scope)).group_by(bucket))
     else:
         # SQLite: a range of the created_at index per month (grouping a year would sort it)
-        rows = session.execute(union_all(*[
-            select(literal(i).label("i"), func.count().label("n"), count(in_time).label("in_time"))
-            .select_from(joined).where(in_month(starts[i], starts[i + 1], scope)) for i in missing]))
+        parts = [select(literal(i).label("i"), func.count().label("n"), count(in_time).label("in_time"))
+                 .select_from(joined).where(in_month(starts[i], starts[i + 1], scope)) for i in missing]
+        rows = session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
     for i, n, t in rows:
         if int(i) in missing:
             found[int(i)] = (int(n), int(t), False)

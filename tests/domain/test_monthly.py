@@ -310,6 +310,14 @@ def test_a_stored_month_feeds_the_next_months_trend(session, made):
     d = figures(session)
     assert d["trend"][-2] == ["2026-10", 7, 5, True] and d["previous"] == 7
     assert figures(session, "xh_head")["trend"][-2][3] is False     # a head's figures are always counted now
+    # every earlier month stored but September: only September is counted
+    for back in range(1, 12):
+        month = monthly.months.name(monthly.months.shift(monthly.months.parse("2026-11"), -back))
+        if month not in ("2026-09", "2026-10"):
+            monthly.generate(session, month, now=NOW)
+    d = figures(session)
+    assert [p[3] for p in d["trend"]] == [True] * 9 + [False, True, False]
+    assert d["trend"][-3][1:3] == [0, 0] and d["trend"][-2][1:3] == [7, 5] and d["trend"][-1][1:3] == [9, 3]
 
 
 def test_bad_months(session, company):
