@@ -13,6 +13,7 @@ users in, and measures:
   what quality gets for a month without a stored report);
 - page (live): GET /complaints/monthly?month=… through the app (test client: routing, session,
   queries, template), server time per request;
+- the register behind one figure of each kind (the list page; its count fragment's p50 beside it);
 - with the eleven months before stored (as the scheduled job leaves them; the 12-month trend then
   reads their totals instead of counting 800,000 complaints): the figures and the live page again;
 - page (stored): the same page when the month's report is stored.
@@ -50,6 +51,21 @@ def timed(fn, n):
         fn()
         out.append((time.perf_counter() - t0) * 1000)
     return percentile(out, 0.5), percentile(out, 0.95)
+
+
+DRILL_KEYS = ("category", "channel", "units", "dept", "product", "cause", "sat", "clock_state", "passed", "repeat")
+
+
+def _drill_links(body: str) -> dict:
+    """The first drill-down link of each kind on the report page."""
+    import html
+    found = {}
+    for href in re.findall(r'href="(/complaints/\?[^"]+)"', body):
+        href = html.unescape(href)
+        for key in DRILL_KEYS:
+            if f"&{key}=" in href and key not in found and (key != "category" or "urgency" not in href):
+                found[key] = href
+    return found
 
 
 def run(kind: str, month: str | None, n: int) -> list:
@@ -91,6 +107,15 @@ def run(kind: str, month: str | None, n: int) -> list:
         sizes[name] = (size, max((len(s.encode()) for s in SVG_RE.findall(body)), default=0),
                        len(SVG_RE.findall(body)))
         results.append((f"page (live), {name}", *timed(lambda: client.timed("GET", page), n), f"{size:,} bytes"))
+        if name == "quality":
+            drills = _drill_links(body)
+
+    # The register behind a figure: the list and its count for one link of each kind (as quality).
+    client = Client(app, "quality")
+    for key, href in drills.items():
+        count = href.replace("/complaints/?", "/complaints/count?")
+        results.append((f"drill-down: {key}", *timed(lambda: client.timed("GET", href), max(3, n // 3)),
+                        f"count {timed(lambda: client.timed('GET', count, headers={'HX-Request': 'true'}), 3)[0]:.0f} ms"))
 
     # Stored reports: made in this app context's transaction (never committed); the requests run in
     # the same context, so they read them. First the eleven months before (as the scheduled job

@@ -269,3 +269,16 @@ def test_each_chart_stays_under_30_kb_however_many_rows(app):
         assert len(svg.encode()) < 30 * 1024, (name, len(svg.encode()))
         if name != "trend":
             assert "全部 300 项见下面的数字" in str(markup), name
+
+
+def test_names_from_the_records_are_escaped_in_charts_and_links(made, login_as):
+    from tests.builders import register
+    from tests.domain.test_monthly import T
+    odd = '<img src=x onerror=alert(1)>"&'
+    register(db.session, "receiver", at=T(11, 9, 1), extra={"product_name": odd})
+    db.session.commit()
+    web = login_as("quality")
+    body = web.get(PAGE).get_data(as_text=True)
+    assert odd not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    href = next(h for h, _n in drill_links(body) if "product=%3Cimg" in h)
+    assert register_count(web, href) == 1
