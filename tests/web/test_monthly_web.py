@@ -282,3 +282,15 @@ def test_names_from_the_records_are_escaped_in_charts_and_links(made, login_as):
     assert odd not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
     href = next(h for h, _n in drill_links(body) if "product=%3Cimg" in h)
     assert register_count(web, href) == 1
+
+
+def test_the_report_in_english(made, login_as):
+    user(db.session, "manager").locale = "en"
+    db.session.commit()
+    body = login_as("manager").get(PAGE).get_data(as_text=True)
+    for words in ("Monthly complaint report", "Frequency × urgency", "on the agenda", "Time limits met", "Time per stage"):
+        assert words in body, words
+    main = body[body.index("<main"):]
+    names = {"产品质量", "服务质量", "交货", "生产部", "仓储物流部", "销售部", "上海分公司", "杭州分公司", "异物", "变质", "过期",
+             "服务态度", "延迟交货", "上海徐汇店", "杭州西湖店", "上海浦东店", "客服中心", "五仁月饼", "蛋黄酥礼盒"}
+    assert set(re.findall(r"[\u4e00-\u9fff]+", main)) <= names      # only the company's own names stay Chinese
