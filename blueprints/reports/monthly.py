@@ -102,6 +102,17 @@ def monthly_page():
                   severity_label=severity_label, computed_at=datetime.fromisoformat(d["computed_at"]), state_names=[names["state"][s] for s in registry.CLOCK_STATES])
 
 
+@bp.app_template_filter("short_count")
+def short_count(n: int) -> str:
+    """A column's number in few characters: 7.3万 (in English 73k)."""
+    from flask_babel import get_locale
+    if n < 10000:
+        return str(n)
+    if str(get_locale()) == "en":
+        return f"{n / 1000:.0f}k"
+    return f"{n / 10000:.0f}万" if n >= 100000 else f"{n / 10000:.1f}万"
+
+
 # --- the register's chips for the drill-down filters ------------------------------------------------
 
 @bp.app_context_processor
