@@ -240,7 +240,8 @@ def overdue_complaints(session, user, now: datetime, limit: int = 50):
     rows = session.execute(
         select(SlaClock, Complaint).join(Complaint, Complaint.id == SlaClock.complaint_id)
         .where(*overdue_where(now), Complaint.id.in_(select(visible.c.id)))
-        .order_by(SlaClock.deadline).limit(limit * 3)).all()
+        # ties in a stable order (complaint, then clock), as the overdue export lists them
+        .order_by(SlaClock.deadline, SlaClock.complaint_id, SlaClock.id).limit(limit * 3)).all()
     out, seen = [], set()
     for clock, complaint in rows:       # a complaint once, with its most overdue clock
         if complaint.id not in seen:
