@@ -211,12 +211,13 @@ CHANGE_LABELS = {"new": N_("新增"), "changed": N_("修改"), "cleared": N_("�
 def apply(session, actor, changes, *, now: datetime, via: str, ip: str | None = None) -> int:
     """Write the changes (those that change something) and one audit event each; returns how
     many. The caller commits (all or nothing)."""
+    changes = [c for c in changes if c.kind != "same"]
+    months = sorted({c.month for c in changes})
+    stored = {(r.unit_id, r.month): r for r in session.scalars(
+        select(OrderVolume).where(OrderVolume.month.in_(months)))} if months else {}
     done = 0
     for change in changes:
-        if change.kind == "same":
-            continue
-        row = session.scalar(select(OrderVolume).where(OrderVolume.unit_id == change.unit_id,
-                                                       OrderVolume.month == change.month))
+        row = stored.get((change.unit_id, change.month))
         if change.new is None:
             session.execute(delete(OrderVolume).where(OrderVolume.unit_id == change.unit_id,
                                                       OrderVolume.month == change.month))

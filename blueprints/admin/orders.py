@@ -25,19 +25,24 @@ def _today():
 
 
 def _month_arg(value) -> str:
-    """The month asked for (a "YYYY-MM" among the picker's), else last month — the one usually entered."""
+    """The month asked for ("YYYY-MM", 2000-01 … this month), else last month — the one usually entered."""
     months = orders.recent_months(_today())
-    return value if value in months else months[1]
+    try:
+        month = orders.check_month(value or "")
+    except ValueError:
+        return months[1]
+    return month if orders.EARLIEST <= month <= months[0] else months[1]
 
 
 def _page(month, status=200, typed=None, loaded=None, errors=None, error=None, import_error=None,
           import_problems=None):
     rows = orders.grid(db.session, month)
     months = orders.recent_months(_today())
-    index = months.index(month)
+    if month not in months:            # an older month (imported): offered too
+        months.append(month)
     return render("admin/orders.html", status=status, month=month, months=months, rows=rows,
-                  newer=months[index - 1] if index > 0 else None,
-                  older=months[index + 1] if index + 1 < len(months) else None,
+                  newer=orders.shift(month, 1) if month < months[0] else None,
+                  older=orders.shift(month, -1) if month > orders.EARLIEST else None,
                   typed=typed, loaded=loaded, errors=errors or {}, error=error, import_error=import_error,
                   import_problems=import_problems or [], total=sum(v for _line, v in rows if v is not None),
                   known=sum(1 for _line, v in rows if v is not None), action=EmptyForm(), max_lines=orders_import.MAX_LINES)
