@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("PIL", "openpyxl", "chinese_calendar", "rq", "segno")
+HEAVY = ("PIL", "openpyxl", "chinese_calendar", "rq", "segno", "xlsxwriter")
 
 
 def loaded_after(code: str) -> str:
