@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from domain import replies
 from models import db
-from tests.browser.test_login_browser import log_in
+from tests.browser.test_login_browser import log_in, settled
 from tests.builders import NOW, category_id, make_complaint, user
 
 pytestmark = pytest.mark.browser
@@ -73,6 +73,8 @@ def test_the_handler_picks_a_reply_template(page, live_server):
     page.goto(f"{live_server}/complaints/{c.id}")
     page.locator("#action-panel").get_by_text("提交处理方案", exact=True).tap()
     panel = page.locator("#action-panel")
+    expect(panel.locator("select[name=reply_template]")).to_be_visible()
+    settled(page)
     panel.locator("input[name=amount]").fill("68")
     panel.locator("select[name=reply_template]").select_option(label="致歉退款（异物）")
     expect(panel.locator("textarea[name=text]")).to_have_value(f"王女士您好，关于投诉 {c.number}，我们将退款68.00元。")

@@ -24,6 +24,13 @@ def log_in(page, base, username, password="demo12345"):
         page.get_by_role("button", name="登录").tap()
 
 
+def settled(page):
+    """Wait until htmx has finished with what it last swapped in: it marks new content `htmx-added` and
+    wires its hx- attributes only when that settles (20 ms later), so a change made before then goes
+    unheard — a person is never that quick, a test is."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping")).to_have_count(0)
+
+
 @pytest.mark.parametrize("username", HOMES)
 def test_each_role_logs_in_sees_home_and_logs_out(page, live_server, username):
     path, heading = HOMES[username]
