@@ -26,6 +26,7 @@ def register_blueprints(app):
     from blueprints.complaints import bp as complaints_bp
     from blueprints.handler import bp as handler_bp
     from blueprints.manager import bp as manager_bp
+    from blueprints.meetings import bp as meetings_bp
     from blueprints.notices import bp as notices_bp
     from blueprints.penalties import bp as penalties_bp
     from blueprints.public import bp as public_bp
@@ -41,6 +42,7 @@ def register_blueprints(app):
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(meetings_bp, url_prefix="/meetings")
     # Same URLs as when these screens were part of the register (bookmarks, links in e-mails).
     app.register_blueprint(reports_bp, url_prefix="/complaints")
     app.register_blueprint(notices_bp, url_prefix="/complaints/notices")

@@ -89,6 +89,9 @@ def compose(session, row: Outbox, now: datetime, wording: Wording = Wording()) -
         subject, lines, path = _halfyear(session, row, _)
     elif row.kind == monthly.NOTICE:
         subject, lines, path = monthly.snapshot.email(session, row, _)
+    elif row.kind.startswith("meeting:"):
+        from domain.meetings import remind
+        subject, lines, path = remind.email(session, row, _)
     else:
         subject, lines, path = _notice(session, row, _)
     if subject is None:

@@ -18,10 +18,11 @@ def sweep() -> dict:
     """Reminders and digests in one transaction, then a delivery drain when messages are due and
     none is queued or running already. If enqueuing fails, the messages stay pending and the next
     sweep enqueues the drain."""
-    from domain import delivery, reminders
+    from domain import delivery, meetings, reminders
     from models import db, utcnow
     now = utcnow()
     result = reminders.sweep(db.session, now)
+    meeting_notices = meetings.remind(db.session, now)
     digests = reminders.send_digests(db.session, now)
     weekly = reminders.send_weekly_ledger(db.session, now)
     db.session.commit()
@@ -34,6 +35,7 @@ def sweep() -> dict:
         except Exception as err:   # noqa: BLE001 — Redis trouble: the database keeps them pending
             log.warning("could not enqueue deliveries: %s", type(err).__name__)
     return {"clocks": result.clocks, "notices": result.notices, "outbox": result.outbox, "digests": digests, "weekly": weekly,
+            "meetings": meeting_notices,
             "delivery_jobs": enqueued}
 
 

@@ -71,6 +71,7 @@ from models.setting import Setting  # noqa: E402,F401
 from models.calendar import CalendarDay  # noqa: E402,F401
 from models.sla import Outbox, SlaClock  # noqa: E402,F401
 from models.report import ExportJob, HalfYearReport, MonthlyReport, OrderVolume  # noqa: E402,F401
+from models.meeting import Meeting, MeetingAddendum, MeetingAttendee, MeetingEvent, MeetingItem, MeetingSignature  # noqa: E402,F401
 
 
 # SQLite: enforce foreign keys, wait for a writer instead of failing at once, and use WAL so

@@ -222,11 +222,17 @@ class Assignment(db.Model):
 
 
 class CorrectiveAction(db.Model):
-    """纠正/预防措施: owner, due date, done, and quality's verdict (effective / ineffective / waived)."""
+    """纠正/预防措施: owner, due date, done, and quality's verdict (effective / ineffective / waived).
+    Either a complaint's (verified in its 待验证 stage) or decided by the monthly meeting on one of its
+    agenda items (meeting_item_id; the owner reports it done, quality verifies it: domain.meetings)."""
     __tablename__ = "corrective_action"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+    meeting_item_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_item.id"), index=True)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_note: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(12))               # corrective / preventive
     text: Mapped[str] = mapped_column(Text)
     owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
@@ -240,8 +246,10 @@ class CorrectiveAction(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    complaint: Mapped[Complaint] = relationship(back_populates="actions")
+    complaint: Mapped[Complaint | None] = relationship(back_populates="actions")
     owner_unit: Mapped[OrgUnit | None] = relationship()
+    owner_user: Mapped[User | None] = relationship(foreign_keys=[owner_user_id])
+    meeting_item: Mapped["MeetingItem | None"] = relationship(back_populates="actions")  # noqa: F821
 
 
 class CustomerContact(db.Model):

@@ -166,6 +166,12 @@ def _groups(session, start, end, scope):
     return groups, totals
 
 
+def is_frequent(n: int, ranked: list[int], top: int) -> bool:
+    """A category with `n` complaints in the month is frequent when fewer than `top` categories have
+    more (ties at the edge included) — the report's matrix and the meeting's agenda (SPEC §3.5)."""
+    return bool(n) and sum(1 for x in ranked if x > n) < top
+
+
 def _matrix(categories, by_top, top):
     """Seed 000 5.1.3.2: each top-level category's frequency in the month × urgency 高/中/低. A
     category is frequent when among the month's `top` most frequent (ties at the edge included);
@@ -173,7 +179,7 @@ def _matrix(categories, by_top, top):
     ranked = [n for _i, _name, n in categories]
     rows = []
     for i, label, n in categories:
-        frequent = bool(n) and sum(1 for x in ranked if x > n) < top
+        frequent = is_frequent(n, ranked, top)
         per = by_top.get(i, {})
         rows.append([i, label, *[per.get(u, 0) for u in URGENCIES], n, frequent])
     return rows

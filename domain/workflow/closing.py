@@ -28,6 +28,18 @@ def unverified(c):
     return [a for a in c.actions if a.verdict not in ("effective", "waived")]
 
 
+def record_verdict(a, verdict, reason, actor, now, suffix: str = "") -> None:
+    """Quality's verdict on one corrective/preventive action — a complaint's (Verify below) or the
+    monthly meeting's (domain.meetings): effective, or ineffective / waived with a reason. Raises
+    InvalidInput on field verdict<suffix> / reason<suffix>."""
+    if verdict not in VERDICTS:
+        raise InvalidInput(N_("请为每项措施选择验证结果。"), field=f"verdict{suffix}")
+    reason = checked(reason, f"reason{suffix}", 500, required=verdict != "effective",
+                     message=N_("无效或免验证时请写明原因。"))
+    a.verdict, a.verdict_reason, a.verified_by_id, a.verified_at = verdict, reason, actor.id, now
+    a.done = verdict == "effective" or a.done
+
+
 @dataclass(frozen=True)
 class AnswerFields(Fields):
     method: str | None = None
@@ -91,17 +103,10 @@ class Verify(Action):
         problems = []
         for a in pending:
             verdict, reason = verdicts.get(a.id, (None, None))
-            if verdict not in VERDICTS:
-                problems.append(InvalidInput(N_("请为每项措施选择验证结果。"), field=f"verdict_{a.id}"))
-                continue
             try:
-                reason = checked(reason, f"reason_{a.id}", 500, required=verdict != "effective",
-                                 message=N_("无效或免验证时请写明原因。"))
+                record_verdict(a, verdict, reason, actor, now, f"_{a.id}")
             except InvalidInput as err:
                 problems.append(err)
-                continue
-            a.verdict, a.verdict_reason, a.verified_by_id, a.verified_at = verdict, reason, actor.id, now
-            a.done = verdict == "effective" or a.done
         if problems:
             raise InvalidInputs(problems)
         summary = {str(a.id): a.verdict for a in pending}
