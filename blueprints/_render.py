@@ -200,6 +200,16 @@ def nav_section() -> str | None:
     return NAV_SECTIONS.get(request.blueprint, request.blueprint)
 
 
+def meeting_todo() -> dict:
+    """What the monthly meeting asks of the current user (their home pages show it): minutes and
+    addenda to sign, their open actions."""
+    from domain import meetings
+    from models import db
+    from models import utcnow
+    return {"sign": meetings.to_sign(db.session, current_user), "actions": meetings.my_actions(db.session, current_user, 10),
+            "today": utcnow().astimezone(company_tz()).date()}
+
+
 def nav_items():
     if not current_user.is_authenticated:
         return []
@@ -213,6 +223,8 @@ def nav_items():
     shown = [(endpoint, label) for role, endpoint, label in items if role in current_user.roles]
     if current_user.roles & COMPLAINT_ROLES:
         shown.insert(len(shown) - (Role.ADMIN in current_user.roles), ("complaints.index", _("投诉台账")))
+    if current_user.roles & {Role.QUALITY, Role.MANAGER}:     # who run and read the monthly meeting
+        shown.insert(len(shown) - (Role.ADMIN in current_user.roles), ("meetings.index", _("专题会")))
     return shown
 
 
@@ -258,6 +270,7 @@ def register_rendering(app) -> None:
             "penalty_status": penalty_status,
             "penalty_event": penalty_event,
             "cite": cite,
+            "meeting_todo": meeting_todo,
         }
 
     tz = company_tz()

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from blueprints._access import home_url
 from blueprints._perform import perform
 from blueprints._render import render, see_other
 from blueprints.meetings import bp
@@ -116,6 +117,8 @@ def take_step(meeting_id, step):
     version = None if step == "sign" else (small_int(request.form.get("version")) or -1)
 
     def respond(result):
+        if result.ok and request.form.get("back") == "home":      # signed from one's home page
+            return see_other(home_url(current_user), _(SAVED[step]))
         if result.ok:
             anchor = {"conclude": "#item-%s" % request.form.get("item_id", ""), "add_action": "#item-%s" % request.form.get("item_id", ""),
                       "sign": "#sign", "addendum": "#addenda"}.get(step, "")

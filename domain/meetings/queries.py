@@ -111,3 +111,19 @@ def state(a, today: date) -> str:
 
 STATE_LABELS = {"open": N_("进行中"), "late": N_("已逾期"), "done": N_("已完成，待品管验证"), "effective": N_("验证有效"),
                 "waived": N_("免验证")}
+
+
+def to_sign(session, actor) -> list[tuple[Meeting, list[int]]]:
+    """The meetings whose minutes (part 0) or addenda `actor` attends and has not signed yet, with
+    those parts — for their home page (a few rows: by the attendee index)."""
+    rows = session.scalars(select(Meeting).join(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+                           .where(MeetingAttendee.user_id == actor.id, Meeting.status.in_(("issued", "signed")))
+                           .options(selectinload(Meeting.signatures), selectinload(Meeting.addenda))
+                           .order_by(Meeting.month.desc()).limit(12)).all()
+    out = []
+    for m in rows:
+        done = {s.part for s in m.signatures if s.user_id == actor.id}
+        parts = [p for p in [0, *(a.number for a in m.addenda)] if p not in done]
+        if parts:
+            out.append((m, parts))
+    return out

@@ -240,6 +240,7 @@ class AddItem(Step):
         item = MeetingItem(meeting_id=meeting.id, position=position, source="added", complaint_id=complaint_id,
                            title=title)
         meeting.items.append(item)
+        session.flush()
         _event(session, meeting, actor, "item_added", now, title=title[:80])
         return item
 

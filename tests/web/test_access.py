@@ -182,6 +182,15 @@ ACCESS = {
     "admin.orders_template": rule(ADMIN),
     "admin.orders_import_preview": rule(ADMIN),
     "admin.orders_import_confirm": rule(ADMIN),
+    # the monthly complaint meeting (issue 17): quality and the manager see all; attendees (handler2,
+    # receiver) theirs; an action's owner (handler2) and the attendees see it; only owners report done
+    "meetings.index": rule(STAFF),
+    "meetings.open_month": rule({"quality"}),
+    "meetings.page": rule(QM | {"handler2", "receiver"}, outsiders=OUTSIDERS, meeting_id="meeting"),
+    "meetings.minutes": rule(QM | {"handler2", "receiver"}, outsiders=OUTSIDERS, meeting_id="meeting"),
+    "meetings.take_step": rule({"handler2", "receiver"}, outsiders=OUTSIDERS, meeting_id="meeting", step="sign"),
+    "meetings.action": rule(QM | {"handler2", "receiver"}, outsiders=OUTSIDERS, action_id="action"),
+    "meetings.action_step": rule({"handler2"}, outsiders=OUTSIDERS, action_id="action", step="done"),
 }
 
 
@@ -199,6 +208,8 @@ class World:
     category: int = 0
     reply: int = 0          # a reply template for all categories
     export: int = 0         # the receiver's Excel export of the register, written
+    meeting: int = 0        # November's meeting: handler2 and the receiver attend
+    action: int = 0         # an action it decided, owned by handler2
     clients: dict = field(default_factory=dict)
 
 
@@ -232,6 +243,17 @@ def world(module_app):
         w.category = s.scalar(select(Category.id).where(Category.name == "异物"))
         w.reply = replies.add(s, user(s, "admin"), title="致歉", body="{顾客姓名}您好", category_id=None, now=now).id
         w.export = exports.create(s, clerk, "register", {}, now).id
+        from domain import meetings
+        from datetime import date, timedelta
+        q = user(s, "quality")
+        m, _new = meetings.open_meeting(s, q, "2026-11", now=now)
+        meetings.act(s, q, m, "details", meetings.STEPS["details"].fields(
+            title="专题会", held_on=date(2026, 11, 30), attendees=(user(s, "handler2").id, clerk.id)), version=m.version, now=now)
+        item = meetings.act(s, q, m, "add_item", meetings.STEPS["add_item"].fields(title="门店卫生"), version=m.version, now=now)
+        w.meeting = m.id
+        w.action = meetings.act(s, q, m, "add_action", meetings.STEPS["add_action"].fields(
+            item_id=item.id, text="整改", owner_user_id=user(s, "handler2").id,
+            due=now.date() + timedelta(days=10)), version=m.version, now=now).id
         s.commit()
         exports.run(s, w.export, root / exports.FOLDER, clock=utcnow)
         s.commit()
