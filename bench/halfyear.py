@@ -21,24 +21,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from app import create_app  # noqa: E402
-from bench.scale import bulk_load, database_url, ensure_pg_database  # noqa: E402
+from bench.report_app import open_bench  # noqa: E402
+from bench.scale import bulk_load  # noqa: E402
 from models import db, utcnow  # noqa: E402
 
 
 def run(kind: str, rows: int, repeat: int) -> None:
-    from cli import upgrade_database
     from domain import halfyear
     from domain.settings import company_tz
     from models.complaint import Complaint
-    url = database_url(kind)
-    if kind != "sqlite":
-        ensure_pg_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "UPLOAD_DIR": "/tmp/kesu-bench-uploads", "PASSWORD_HASH_FAST": True})
+    app, have = open_bench(kind)
     with app.app_context():
-        upgrade_database()
-        have = db.session.scalar(select(func.count()).select_from(Complaint))
         if have == 0:
             print(f"  {kind}: loading {rows:,} complaints …")
             bulk_load(kind, rows)

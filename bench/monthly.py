@@ -31,10 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from app import create_app  # noqa: E402
-from bench.scale import Client, database_url, ensure_pg_database, percentile  # noqa: E402
+from bench.report_app import open_bench  # noqa: E402
+from bench.scale import Client, percentile  # noqa: E402
 from models import db, utcnow  # noqa: E402
 
 BUDGET_MS = 1000
@@ -69,22 +69,14 @@ def _drill_links(body: str) -> dict:
 
 
 def run(kind: str, month: str | None, n: int) -> list:
-    from cli import upgrade_database
     from domain import monthly
     from domain.settings import company_tz
-    from models.complaint import Complaint
     from models.user import User
-    url = database_url(kind)
-    if kind != "sqlite":
-        ensure_pg_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "UPLOAD_DIR": "/tmp/kesu-bench-uploads", "PASSWORD_HASH_FAST": True})
+    app, have = open_bench(kind)
+    if have < 900_000:
+        print(f"  {kind}: {have:,} complaints — load the benchmark database with bench/scale.py first")
+        sys.exit(2)
     with app.app_context():
-        upgrade_database()
-        have = db.session.scalar(select(func.count()).select_from(Complaint))
-        if have < 900_000:
-            print(f"  {kind}: {have:,} complaints — load the benchmark database with bench/scale.py first")
-            sys.exit(2)
         month = month or monthly.months.name(monthly.months.last_month(utcnow().astimezone(company_tz()).date()))
         users = {name: db.session.scalar(select(User).where(User.username == name)) for name in ("quality", "xh_head")}
         results, sizes = [], {}

@@ -25,11 +25,11 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from domain import once
 from domain.errors import N_, InvalidInput
 from domain.roles import Role
 from domain.stages import Stage
-from models import upsert_insert
-from models.complaint import Attribution, Category, Complaint, Notification, Penalty
+from models.complaint import Attribution, Category, Complaint, Penalty
 from models.org import OrgUnit
 from models.report import HalfYearReport
 from models.setting import Setting, put
@@ -191,22 +191,15 @@ def find(session, start: date, end: date) -> HalfYearReport | None:
 def generate(session, start: date, end: date, now: datetime, actor=None, replace: bool = False
              ) -> tuple[HalfYearReport, bool]:
     """The report for [start, end): made if absent (→ created True), refreshed when `replace`.
-    Two runs at once write one row: the period is unique and the insert does nothing on conflict."""
+    Two runs at once write one row: the period is unique (domain.once.store_once)."""
     check_period(start, end)
-    existing = find(session, start, end)
-    if existing is not None and not replace:
+    by = actor.id if actor is not None else None
+    if replace and (existing := find(session, start, end)) is not None:
+        existing.data, existing.generated_at, existing.generated_by_id = summarize(session, start, end, now), now, by
         return existing, False
-    data = summarize(session, start, end, now)
-    if existing is not None:
-        existing.data, existing.generated_at = data, now
-        existing.generated_by_id = actor.id if actor is not None else None
-        return existing, False
-    table = HalfYearReport.__table__
-    inserted = session.execute(upsert_insert(session)(table).values(
-        period_start=start, period_end=end, data=data, generated_at=now,
-        generated_by_id=actor.id if actor is not None else None).on_conflict_do_nothing()
-        .returning(table.c.id)).scalar()
-    return find(session, start, end), inserted is not None
+    return once.store_once(session, HalfYearReport, lambda: find(session, start, end), lambda: dict(
+        period_start=start, period_end=end, data=summarize(session, start, end, now), generated_at=now,
+        generated_by_id=by))
 
 
 def recipient_units(session) -> list[int]:
@@ -251,21 +244,16 @@ def may_read(session, user) -> bool:
     return user.has_role(*READERS) or announced_to(session, user)
 
 
+def key_prefix(report: HalfYearReport) -> str:
+    """The notices' keys: h<from>-<to>:u<user id> (domain.messages reads the period back)."""
+    return f"h{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}:"
+
+
 def announce(session, report: HalfYearReport, now: datetime, also: int | None = None) -> int:
     """An in-app notice (and an e-mail copy) to each recipient — and to `also`, who asked for it —
     once per period and person."""
-    from domain.notify import email_on, queue_emails
-    prefix = f"h{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}"
-    people = sorted(set(recipients(session)) | ({also} if also else set()))
-    rows = [{"user_id": uid, "kind": NOTICE, "at": now, "dedupe_key": f"{prefix}:u{uid}"} for uid in people]
-    if not rows:
-        return 0
-    table = Notification.__table__
-    written = len(session.execute(upsert_insert(session)(table).values(rows).on_conflict_do_nothing()
-                                  .returning(table.c.id)).all())
-    if written and email_on(session):
-        queue_emails(session, now, prefix)
-    return written
+    people = set(recipients(session)) | ({also} if also else set())
+    return once.announce_once(session, NOTICE, key_prefix(report), people, now)
 
 
 def make(session, start: date, end: date, now: datetime, actor=None) -> tuple[HalfYearReport, bool, int]:

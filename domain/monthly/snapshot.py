@@ -12,11 +12,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from domain import once
 from domain.errors import N_, InvalidInput
 from domain.monthly import months
 from domain.monthly.figures import figures
 from domain.roles import Role
-from models import upsert_insert
 from models.complaint import Notification
 from models.report import MonthlyReport
 
@@ -30,22 +30,16 @@ def find(session, month: str) -> MonthlyReport | None:
 
 def generate(session, month: str, *, now: datetime, actor=None) -> tuple[MonthlyReport, bool]:
     """The stored report of `month` ("YYYY-MM"): made if absent → (report, True); an existing one is
-    returned as it is → (report, False). Two runs at once write one row (the insert does nothing on
-    conflict; the loser reads the winner's)."""
+    returned as it is → (report, False). Two runs at once write one row (domain.once.store_once: the
+    month is unique)."""
     from domain.settings import company_tz
     first = months.parse(month)
     if first >= months.this_month(now.astimezone(company_tz()).date()):
         raise InvalidInput(N_("%(m)s 还没有结束，月度报告要等月底以后才能生成。"), field="month", m=months.name(first))
     month = months.name(first)
-    existing = find(session, month)
-    if existing is not None:
-        return existing, False
-    data = figures(session, None, month, now=now)
-    table = MonthlyReport.__table__
-    inserted = session.execute(upsert_insert(session)(table).values(
-        month=month, data=data, generated_at=now, generated_by_id=actor.id if actor is not None else None)
-        .on_conflict_do_nothing().returning(table.c.id)).scalar()
-    return find(session, month), inserted is not None
+    return once.store_once(session, MonthlyReport, lambda: find(session, month), lambda: dict(
+        month=month, data=figures(session, None, month, now=now), generated_at=now,
+        generated_by_id=actor.id if actor is not None else None))
 
 
 def recipients(session) -> list[int]:
@@ -60,17 +54,7 @@ def key_prefix(month: str) -> str:
 def announce(session, report: MonthlyReport, now: datetime) -> int:
     """A notice to every manager and quality reviewer, once per month and person (the key), with an
     e-mail copy for those with an address when e-mail is on. Returns how many notices were written."""
-    from domain.notify import email_on, queue_emails
-    prefix = key_prefix(report.month)
-    rows = [{"user_id": uid, "kind": NOTICE, "at": now, "dedupe_key": f"{prefix}u{uid}"} for uid in recipients(session)]
-    if not rows:
-        return 0
-    table = Notification.__table__
-    written = len(session.execute(upsert_insert(session)(table).values(rows).on_conflict_do_nothing()
-                                  .returning(table.c.id)).all())
-    if written and email_on(session):
-        queue_emails(session, now, prefix)
-    return written
+    return once.announce_once(session, NOTICE, key_prefix(report.month), recipients(session), now)
 
 
 def make_month(session, month: str, actor=None, *, now: datetime, announce_it: bool = True

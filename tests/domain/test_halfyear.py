@@ -1,13 +1,11 @@
 """The half-year summary (SPEC §6, seed 001 三.4): periods, figures on a hand-built set, once per
-period however often or concurrently it runs, announced once, the Excel file cell by cell."""
+period however often it runs (concurrently: test_once.py), announced once, the Excel file cell by cell."""
 import io
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from domain import channels, delivery, halfyear, penalties
 from models.complaint import Notification
@@ -114,32 +112,6 @@ def test_an_admin_chooses_who_besides_the_managers_is_told(session, company):
     session.commit()
     told = {session.get(type(user(session, "manager")), uid).username for uid, _k in notices(session)}
     assert told == {"manager", "vp", "quality", "quality2"}
-
-
-def test_overlapping_runs_write_one_report(session, company):
-    build(session)
-    engine = session.get_bind()
-    errors, results = [], []
-    barrier = threading.Barrier(3)
-
-    def run():
-        try:
-            with Session(engine) as s:
-                barrier.wait(10)
-                results.append(halfyear.run_due(s, DEC_1))
-                s.commit()
-        except Exception as err:   # noqa: BLE001
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    assert session.scalar(select(func.count()).select_from(HalfYearReport)) == 1
-    assert sum(r["created"] for r in results) == 1
-    assert len(notices(session)) == 4 and len({k for _u, k in notices(session)}) == 4
 
 
 def test_announced_by_e_mail_once_with_the_headline(session, company, smtp_sink):

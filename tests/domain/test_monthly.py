@@ -245,41 +245,6 @@ def test_the_report_is_made_once_and_announced_once(session, made):
     assert monthly.announce(session, report, NOW + timedelta(minutes=20)) == 0
 
 
-def test_overlapping_runs_write_one_report_one_notice_each_one_mail_each(session, made):
-    import threading
-
-    from sqlalchemy.orm import Session
-
-    from domain import channels
-    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port="2525", security="none",
-                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
-    user(session, "manager").email = "wang@example.com"
-    session.commit()
-    engine, errors, results = session.get_bind(), [], []
-    barrier = threading.Barrier(3)
-
-    def run():
-        try:
-            with Session(engine) as s:
-                barrier.wait(10)
-                results.append(monthly.run_due(s, NOW))
-                s.commit()
-        except Exception as err:   # noqa: BLE001
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    assert session.scalar(select(func.count()).select_from(MonthlyReport)) == 1
-    assert sum(r["created"] for r in results) == 1
-    keys = session.scalars(select(Notification.dedupe_key).where(Notification.kind == monthly.NOTICE)).all()
-    assert len(keys) == len(set(keys)) == len(monthly.recipients(session))
-    assert session.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == monthly.NOTICE)) == 1
-
-
 def test_announced_by_e_mail_once_with_the_headline(session, made, smtp_sink):
     from domain import channels, delivery
     channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),

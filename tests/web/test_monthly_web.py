@@ -14,6 +14,7 @@ from models.complaint import Notification
 from models.report import MonthlyReport, OrderVolume
 from tests.builders import as_user, unit, user
 from tests.domain.test_monthly import NOW, november
+from tests.web.test_halfyear_web import run_jobs
 
 PAGE = "/complaints/monthly?month=2026-11"
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -164,6 +165,24 @@ def test_the_month_picker_and_bad_months(made, login_as):
     assert 'aria-current="page">分派</a>' in dispatch
 
 
+def test_the_excel_button_exports_the_month_shown(made, login_as, app):
+    from models.report import ExportJob
+    from tests.web.test_exports_web import button, downloaded
+    for name in ("quality", "xh_head"):                 # everyone who reads the page has the button
+        assert button(login_as(name).get(PAGE).get_data(as_text=True)) == {"kind": "monthly", "month": "2026-11"}
+    web = login_as("quality")
+    october = button(web.get("/complaints/monthly?month=2026-10").get_data(as_text=True))
+    assert october == {"kind": "monthly", "month": "2026-10"}
+    resp = web.post("/complaints/exports", button(web.get(PAGE).get_data(as_text=True)))
+    assert resp.status_code == 303 and re.fullmatch(r"/complaints/exports/\d+", resp.headers["Location"])
+    job = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
+    assert (job.kind, job.params, job.user_id) == ("monthly", {"month": "2026-11"}, user(db.session, "quality").id)
+    run_jobs(app)
+    _download, sheet = downloaded(web, resp.headers["Location"])
+    assert [sheet["A1"].value, sheet["B1"].value] == ["月度客诉报告", "2026-11"]
+    assert {r[0].value: r[1].value for r in sheet.iter_rows(min_row=2, max_row=8)}["受理投诉"] == 9
+
+
 def test_the_register_shows_the_drill_down_as_chips(made, login_as):
     web = login_as("quality")
     store = unit(db.session, "上海徐汇店").id
@@ -184,16 +203,6 @@ def test_the_register_lists_the_report(made, login_as):
     assert "/complaints/monthly" in login_as("manager").get("/complaints/").get_data(as_text=True)
 
 
-def run_worker(app):
-    from redis import Redis
-    from rq import Queue, SimpleWorker
-    conn = Redis.from_url(app.config["REDIS_URL"])
-    try:
-        SimpleWorker([Queue("default", connection=conn)], connection=conn).work(burst=True)
-    finally:
-        conn.close()
-
-
 def test_the_scheduled_job_makes_last_months_report_once(made, app):
     from redis import Redis
     from rq import Queue
@@ -211,7 +220,7 @@ def test_the_scheduled_job_makes_last_months_report_once(made, app):
                   "2026-11-30T16:30:00+00:00",          # 1 December 00:30 in Shanghai: November's
                   "2026-11-30T16:30:00+00:00",          # the same again (overlapping)
                   "2026-12-03T02:00:00+00:00")]
-        run_worker(app)
+        run_jobs(app)
         for job in jobs_:
             job.refresh()
             assert job.is_finished, job.exc_info
