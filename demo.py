@@ -190,6 +190,7 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026, up
     intake.register(session, clerk, late, now=now - timedelta(hours=24, seconds=30), tz=tz, token=f"demo-{seed}-late")
     made += 1
     made += showcase(session, now, tz, upload_root)
+    meeting_showcase(session, now, tz)
     # The history's reminders went out long ago: sent and read (the bell shows what is fresh).
     from sqlalchemy import update
 
@@ -199,6 +200,39 @@ def seed_complaints(session, count: int = 300, *, now=None, seed: int = 2026, up
     session.execute(update(Notification).where(Notification.dedupe_key.is_not(None)).values(read_at=now))
     session.flush()
     return made
+
+
+def meeting_showcase(session, now, tz) -> None:
+    """Last month's complaint meeting (SPEC §3.5), issued: its agenda concluded, an action for 生产部's
+    handler2 due next week; quality and handler2 have signed, the manager's signature is one tap
+    away on their home page."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from domain import meetings
+    from domain.monthly import months
+    from models.user import User
+    users = {u.username: u for u in session.scalars(select(User))}
+    q = users["quality"]
+    month = months.name(months.last_month(now.astimezone(tz).date()))
+    m, _new = meetings.open_meeting(session, q, month, now=now)
+
+    def do(who, name, **values):
+        return meetings.act(session, who, m, name, meetings.STEPS[name].fields(**values),
+                            version=None if name == "sign" else m.version, now=now)
+    do(q, "details", title=meetings.title_for(month), held_on=now.astimezone(tz).date(), place="总部三楼会议室",
+       attendees=tuple(users[n].id for n in ("quality", "manager", "handler2", "prod_head", "handler")))
+    if not m.items:
+        do(q, "add_item", title="门店试吃台卫生检查")
+    for item in m.items:
+        do(q, "conclude", item_id=item.id, conclusion="原因已查明：按会上确定的措施整改，品管跟踪验证。")
+    do(q, "add_action", item_id=m.items[0].id, kind="preventive", text="生产线加装金属探测仪，每班开机前点检并记录。",
+       owner_user_id=users["handler2"].id, owner_unit_id=users["handler2"].org_unit_id,
+       due=now.astimezone(tz).date() + timedelta(days=7))
+    do(q, "issue")
+    do(q, "sign", part=0)
+    do(users["handler2"], "sign", part=0)
 
 
 # Which department handles what (demo): (department, investigator, head)
