@@ -79,8 +79,20 @@ def open_month():
 
 
 def _people():
-    return db.session.execute(select(User.id, User.display_name, User.username).where(User.active.is_(True))
-                              .order_by(User.org_unit_id, User.display_name)).all()
+    """Active people to invite or name as an action's owner: (id, name, unit), by unit."""
+    from models.org import OrgUnit
+    return db.session.execute(select(User.id, User.display_name, OrgUnit.name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+                              .where(User.active.is_(True)).order_by(User.org_unit_id, User.display_name)).all()
+
+
+def _register_link(meeting):
+    """The register with the meeting's month and a frequent category: the complaints behind its count."""
+    first = months.parse(meeting.month)
+
+    def link(category_id):
+        return url_for("complaints.index", **{"from": first.isoformat(), "to": months.last_day(first).isoformat(),
+                                              "type": "complaint", "category": category_id})
+    return link
 
 
 def _context(meeting, **extra):
@@ -92,6 +104,7 @@ def _context(meeting, **extra):
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({a.user_id for a in meeting.attendees} | {e.actor_id for e in events if e.actor_id}))).all())
     return dict(meeting=meeting, editing=editing, events=events, names=names, m=meetings, today=_today(),
+                register_link=_register_link(meeting),
                 attending=current_user.id in meetings.attendee_ids(meeting),
                 people=_people() if editing else [], units=work_unit_choices(db.session) if editing else [],
                 kinds=ACTION_KINDS, verdicts=VERDICTS, **{"errors": {}, "failed": None, "form": {}, "message": None, "failed_item": None, **extra})
