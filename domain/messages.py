@@ -90,8 +90,8 @@ def compose(session, row: Outbox, now: datetime, wording: Wording = Wording()) -
     elif row.kind == monthly.NOTICE:
         subject, lines, path = monthly.snapshot.email(session, row, _)
     elif row.kind.startswith("meeting:"):
-        from domain.meetings import remind
-        subject, lines, path = remind.email(session, row, _)
+        from domain.meetings.remind import email as meeting_email
+        subject, lines, path = meeting_email(session, row, _)
     else:
         subject, lines, path = _notice(session, row, _)
     if subject is None:

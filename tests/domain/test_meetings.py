@@ -245,3 +245,32 @@ def test_steps_take_their_own_fields(session, action):
     assert isinstance(meetings.STEPS["issue"].fields(), Fields)
     assert session.scalar(select(func.count()).select_from(CorrectiveAction)
                           .where(CorrectiveAction.meeting_item_id.is_not(None))) == 1
+
+
+def test_the_minutes_to_sign_and_a_late_action_go_by_e_mail_once(session, action, smtp_sink):
+    from domain import channels, delivery
+    from models.sla import Outbox
+    s = session
+    channels.set_smtp_config(s, user(s, "admin"), host="127.0.0.1", port=str(smtp_sink.port), security="none",
+                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
+    user(s, "manager").email = "wang@example.com"
+    user(s, "handler2").email = "liu@example.com"
+    meeting = action.meeting_item.meeting
+    for item in meeting.items:
+        step(s, "quality", meeting, "conclude", item_id=item.id, conclusion="已讨论")
+    step(s, "quality", meeting, "issue")
+    meetings.remind(s, at(11))
+    meetings.remind(s, at(11, 12))
+    s.commit()
+    rows = s.scalars(select(Outbox).where(Outbox.kind.like("meeting:%"))).all()
+    # the manager: sign; handler2: sign and the late action (quality has no address); reminders to sign: one day each
+    assert sorted(r.kind for r in rows).count("meeting:sign") == 2
+    assert sorted(r.kind for r in rows).count("meeting:action_late") == 1
+    result = delivery.deliver(s, [r.id for r in rows], at(11, 13))
+    assert result["sent"] == len(rows), (result, [(r.status, r.last_error) for r in rows])
+    mails = {(to[0], m["Subject"]): m for to, m in smtp_sink.messages}
+    sign = mails[("wang@example.com", "【客诉专题会】请签字确认纪要：专题会")]
+    assert f"/meetings/{meeting.id}" in sign.get_body(("plain",)).get_content()
+    late = mails[("liu@example.com", "【专题会措施】已逾期：修订投料检查规程")]
+    text = late.get_body(("plain",)).get_content()
+    assert "完成期限：2026-12-10" in text and f"/meetings/actions/{action.id}" in text
