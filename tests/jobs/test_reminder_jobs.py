@@ -86,6 +86,30 @@ def test_an_overdue_complaint_reminds_in_app_and_by_e_mail_once(demo, redis_url,
     assert len(smtp_sink.messages) == mails and dispatch_due(c) == ["quality", "quality2", "receiver"]
 
 
+def test_the_sweep_reminds_a_late_meeting_action_once(demo, redis_url, smtp_sink):
+    """The monthly meeting's reminders run in the same minute sweep (issue 17): a late action tells
+    its owner and quality once, in-app and by e-mail."""
+    from domain import meetings
+    channels.set_smtp_config(db.session, user("admin"), host="127.0.0.1", port=str(smtp_sink.port),
+                             security="none", username="", password="", sender="kesu@example.com",
+                             sender_name="", now=utcnow())
+    user("handler2").email = "liu@example.com"
+    now, q = utcnow(), user("quality")
+    m, _new = meetings.open_meeting(db.session, q, "2026-11", now=now)
+    item = meetings.act(db.session, q, m, "add_item", meetings.STEPS["add_item"].fields(title="门店卫生"),
+                        version=m.version, now=now)
+    a = meetings.act(db.session, q, m, "add_action", meetings.STEPS["add_action"].fields(
+        item_id=item.id, text="试吃台每日消毒", owner_user_id=user("handler2").id, due=now.date()), version=m.version, now=now)
+    a.due = now.date() - timedelta(days=3)          # as if decided weeks ago
+    db.session.commit()
+    first = run_sweep(redis_url)
+    late = db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                              .where(Notification.kind == "meeting:action_late")).all()
+    assert sorted(late) == ["handler2", "quality", "quality2"] and first["meetings"] == 3   # the owner, quality
+    assert "【专题会措施】已逾期：试吃台每日消毒" in [m["Subject"] for _to, m in smtp_sink.messages]
+    assert run_sweep(redis_url)["meetings"] == 0
+
+
 def test_the_delivery_job_writes_in_each_recipient_s_language_with_the_app_s_address(app, demo, redis_url,
                                                                                      smtp_sink):
     """domain.messages knows no Flask (issue 14): the job gives it the app's BASE_URL and the
