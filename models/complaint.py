@@ -226,6 +226,11 @@ class CorrectiveAction(db.Model):
     Either a complaint's (verified in its 待验证 stage) or decided by the monthly meeting on one of its
     agenda items (meeting_item_id; the owner reports it done, quality verifies it: domain.meetings)."""
     __tablename__ = "corrective_action"
+    # The meeting's open actions (owners' lists, quality's, the sweep's reminders): a few rows among a
+    # complaint history's many.
+    __table_args__ = (Index("ix_corrective_action_meeting_open", "due", "id",
+                            sqlite_where=text("meeting_item_id IS NOT NULL AND verdict IS NULL"),
+                            postgresql_where=text("meeting_item_id IS NOT NULL AND verdict IS NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)

@@ -94,6 +94,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_corrective_action_owner_user_id'), ['owner_user_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_corrective_action_meeting_item_id_meeting_item'), 'meeting_item', ['meeting_item_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_corrective_action_owner_user_id_user_account'), 'user_account', ['owner_user_id'], ['id'])
+        batch_op.create_index('ix_corrective_action_meeting_open', ['due', 'id'], unique=False,
+                              sqlite_where=sa.text('meeting_item_id IS NOT NULL AND verdict IS NULL'),
+                              postgresql_where=sa.text('meeting_item_id IS NOT NULL AND verdict IS NULL'))
     op.create_table('meeting_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -119,6 +122,7 @@ def downgrade():
     op.drop_table('meeting_event')
     op.execute("DELETE FROM corrective_action WHERE complaint_id IS NULL")
     with op.batch_alter_table('corrective_action', schema=None) as batch_op:
+        batch_op.drop_index('ix_corrective_action_meeting_open')
         batch_op.drop_constraint(batch_op.f('fk_corrective_action_owner_user_id_user_account'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_corrective_action_meeting_item_id_meeting_item'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_corrective_action_owner_user_id'))
