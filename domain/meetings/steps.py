@@ -1,19 +1,16 @@
-"""The monthly complaint meeting's steps (SPEC §3.5) and those of the actions it decides.
+"""The monthly complaint meeting's steps (SPEC §3.5); those of the actions it decides are in
+actions.py, built the same way.
 
-Like the workflow's actions and the penalty steps, each step is one object in STEPS (a meeting's)
-or ACTION_STEPS (one of its actions): typed fields, who may take it, the states it starts from,
-its effect. `act(session, actor, meeting, step, fields, version=…, now=…)` is the only way a
-meeting changes, `act_on_action(session, actor, action, step, fields, now=…)` the only way one of
-its actions does; every step is an event on the meeting's timeline and tells the people concerned.
+Like the workflow's actions and the penalty steps, each step is one object in STEPS: typed fields,
+who may take it, the states it starts from, its effect. `act(session, actor, meeting, step, fields,
+version=…, now=…)` is the only way a meeting changes; every step is an event on the meeting's
+timeline (`event`) and tells the people concerned.
 
 A meeting: draft (quality sets date, place, attendees and the agenda, then records each item's
 conclusion and new actions) → issued (the minutes are locked and each attendee signs with one tap;
 the unsigned are reminded daily) → signed (all have signed). A correction after issuing is an
 addendum, which every attendee signs in turn.
 
-An action: open (its owner — a person, or the heads of a unit — sees it, is reminded the day before
-it is due and when it is late; quality is told when it is late) → reported done by the owner →
-verified by quality: effective / waived end it; ineffective sends it back with a new due date.
 """
 from __future__ import annotations
 
@@ -21,20 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import select
 
 from domain import numbering
 from domain.errors import InvalidInput, N_, NotAllowed, Stale
 from domain.fields import Fields
 from domain.meetings import agenda
-from domain.meetings.tell import tell, owners
+from domain.meetings.tell import owners, tell
 from domain.roles import Role
 from domain.text import checked
 from domain.workflow.choices import ACTION_KINDS
-from domain.workflow.closing import record_verdict
 from models.complaint import Complaint, CorrectiveAction
-from models.meeting import (Meeting, MeetingAddendum, MeetingAttendee, MeetingEvent, MeetingItem,
-                            MeetingSignature)
+from models.meeting import Meeting, MeetingAttendee, MeetingEvent, MeetingItem
 from models.org import OrgUnit
 from models.user import User
 
@@ -62,7 +57,7 @@ def title_for(month: str) -> str:
     return f"{int(year)}年{int(mon)}月客诉专题会"
 
 
-def _event(session, meeting, actor, kind, now, action=None, **detail):
+def event(session, meeting, actor, kind, now, action=None, **detail):
     meeting.version += 1
     session.add(MeetingEvent(meeting_id=meeting.id, action_id=action.id if action is not None else None, at=now,
                              actor_id=actor.id if actor is not None else None, kind=kind,
@@ -104,7 +99,7 @@ def open_meeting(session, actor, month: str, *, now: datetime) -> tuple[Meeting,
     session.flush()
     for position, item in enumerate(agenda.propose(session, month), start=1):
         session.add(MeetingItem(meeting_id=meeting.id, position=position, **item))
-    _event(session, meeting, actor, "opened", now, month=month)
+    event(session, meeting, actor, "opened", now, month=month)
     session.flush()
     return meeting, True
 
@@ -127,7 +122,6 @@ class Step:
 
 
 STEPS: dict[str, Step] = {}
-ACTION_STEPS: dict[str, Step] = {}
 
 
 def register(cls):
@@ -206,7 +200,7 @@ class Details(Step):
         meeting.title, meeting.held_on, meeting.place = title, f.held_on, place
         added = [u for u in wanted if u not in before]
         tell(session, added, "meeting:invited", f"mtg:{meeting.id}:inv", now, actor)
-        _event(session, meeting, actor, "details", now, held_on=f.held_on.isoformat(), place=place,
+        event(session, meeting, actor, "details", now, held_on=f.held_on.isoformat(), place=place,
                added=len(added) or None, removed=len(before - found) or None)
         return meeting
 
@@ -241,7 +235,7 @@ class AddItem(Step):
                            title=title)
         meeting.items.append(item)
         session.flush()
-        _event(session, meeting, actor, "item_added", now, title=title[:80])
+        event(session, meeting, actor, "item_added", now, title=title[:80])
         return item
 
 
@@ -261,7 +255,7 @@ class RemoveItem(Step):
             raise InvalidInput(N_("这个议题已有措施，请先删除措施再删议题。"), field="item_id")
         meeting.items.remove(item)
         session.delete(item)
-        _event(session, meeting, actor, "item_removed", now, title=item.title[:80])
+        event(session, meeting, actor, "item_removed", now, title=item.title[:80])
         return meeting
 
 
@@ -279,7 +273,7 @@ class Conclude(Step):
     def apply(self, session, actor, meeting, f, now):
         item = _item(meeting, f.item_id)
         item.conclusion = checked(f.conclusion, "conclusion", 2000, required=True, message=N_("请写下讨论的结论。"))
-        _event(session, meeting, actor, "concluded", now, item=item.position, title=item.title[:80])
+        event(session, meeting, actor, "concluded", now, item=item.position, title=item.title[:80])
         return item
 
 
@@ -333,7 +327,7 @@ class AddAction(Step):
         item.actions.append(a)
         session.flush()
         tell(session, owners(session, a), "meeting:action", f"cap:{a.id}:new", now, actor)
-        _event(session, meeting, actor, "action_added", now, a, text=text[:80], due=due.isoformat())
+        event(session, meeting, actor, "action_added", now, a, text=text[:80], due=due.isoformat())
         return a
 
 
@@ -356,179 +350,5 @@ class RemoveAction(Step):
         session.execute(MeetingEvent.__table__.update().where(MeetingEvent.action_id == a.id).values(action_id=None))
         a.meeting_item.actions.remove(a)
         session.delete(a)
-        _event(session, meeting, actor, "action_removed", now, text=a.text[:80])
+        event(session, meeting, actor, "action_removed", now, text=a.text[:80])
         return meeting
-
-
-@register
-class Issue(Step):
-    """Draft → issued: the minutes are locked and every attendee is asked to sign."""
-    name = "issue"
-
-    def apply(self, session, actor, meeting, f, now):
-        if meeting.held_on is None or not meeting.attendees:
-            raise InvalidInput(N_("请先填写会议日期和参会人。"), field="")
-        if not meeting.items:
-            raise InvalidInput(N_("议程是空的：请至少添加一个议题。"), field="")
-        missing = [n for n, i in enumerate(meeting.items, start=1) if not i.conclusion]
-        if missing:
-            raise InvalidInput(N_("还有议题没有记录结论（第 %(items)s 项）。"), field="",
-                               items="、".join(str(p) for p in missing[:10]))
-        meeting.status, meeting.issued_at = "issued", now
-        tell(session, attendee_ids(meeting), "meeting:sign", f"mtg:{meeting.id}:p0", now, actor)
-        _event(session, meeting, actor, "issued", now, attendees=len(meeting.attendees))
-        return meeting
-
-
-@dataclass(frozen=True)
-class SignFields(Fields):
-    part: int | None = 0            # 0: the minutes; n: addendum n
-
-
-@register
-class Sign(Step):
-    """An attendee confirms the minutes (or an addendum) with one tap; a second tap changes nothing."""
-    name = "sign"
-    fields = SignFields
-    sources = frozenset({"issued", "signed"})
-    refused = N_("只有参会人可以签字确认纪要。")
-    locked = N_("纪要还没有发出，发出后才能签字。")
-
-    def may(self, session, actor, meeting):
-        return actor.id in attendee_ids(meeting)
-
-    def apply(self, session, actor, meeting, f, now):
-        part = f.part or 0
-        if part and part not in {a.number for a in meeting.addenda}:
-            raise InvalidInput(N_("找不到这份补充纪要，请刷新后再试。"), field="part")
-        if actor.id in signed_by(meeting, part):
-            return False
-        meeting.signatures.append(MeetingSignature(meeting_id=meeting.id, part=part, user_id=actor.id, at=now))
-        _event(session, meeting, actor, "signed", now, part=part or None)
-        if part == 0 and not unsigned(meeting, 0):
-            meeting.status, meeting.signed_at = "signed", now
-            _event(session, meeting, None, "all_signed", now)
-        return True
-
-
-@dataclass(frozen=True)
-class AddendumFields(Fields):
-    text: str | None = None
-
-
-@register
-class Addendum(Step):
-    """A correction to issued minutes: numbered, locked like them, signed by every attendee."""
-    name = "addendum"
-    fields = AddendumFields
-    sources = frozenset({"issued", "signed"})
-    locked = N_("纪要还没有发出：直接修改纪要即可。")
-
-    def apply(self, session, actor, meeting, f, now):
-        text = checked(f.text, "text", 2000, required=True, message=N_("请写明补充或更正的内容。"))
-        number = max((a.number for a in meeting.addenda), default=0) + 1
-        meeting.addenda.append(MeetingAddendum(meeting_id=meeting.id, number=number, text=text,
-                                               created_by_id=actor.id, created_at=now))
-        tell(session, attendee_ids(meeting), "meeting:sign", f"mtg:{meeting.id}:p{number}", now, actor)
-        _event(session, meeting, actor, "addendum", now, number=number)
-        return number
-
-
-# --- the actions the meeting decided -------------------------------------------------------------------
-
-def owns(session, actor, a) -> bool:
-    """The action's owner: its person, or someone of its unit (a head: of a unit above it too)."""
-    from domain.scoping import covers_unit
-    if a.owner_user_id is not None and actor.id == a.owner_user_id:
-        return True
-    if a.owner_unit_id is None or actor.has_role(Role.QUALITY, Role.MANAGER):
-        return False
-    return actor.org_unit_id == a.owner_unit_id or (actor.is_head and covers_unit(session, actor, a.owner_unit_id))
-
-
-def act_on_action(session, actor, a, step: str, fields: Fields | None = None, *, now: datetime):
-    """Take `step` ("done" or "verify") on the meeting's action `a`. Raises NotAllowed or
-    InvalidInput; the caller commits."""
-    s = ACTION_STEPS[step]
-    fields = s.fields() if fields is None else fields
-    if type(fields) is not s.fields:
-        raise TypeError(f"{step} takes {s.fields.__name__}, not {type(fields).__name__}")
-    if a.meeting_item_id is None:
-        raise NotAllowed(N_("这项措施属于投诉，请在投诉页面处理。"))
-    if not s.may(session, actor, a):
-        raise NotAllowed(s.refused)
-    return s.apply(session, actor, a, fields, now)
-
-
-def _action_step(cls):
-    ACTION_STEPS[cls.name] = cls()
-    return cls
-
-
-@dataclass(frozen=True)
-class DoneFields(Fields):
-    note: str | None = None
-
-
-@_action_step
-class Done(Step):
-    """The owner reports the action carried out (what was done); quality is asked to verify."""
-    name = "done"
-    fields = DoneFields
-    refused = N_("只有措施的负责人或负责单位可以报告完成。")
-
-    def may(self, session, actor, a):
-        return owns(session, actor, a)
-
-    def apply(self, session, actor, a, f, now):
-        if a.verdict is not None or a.done_at is not None:
-            raise InvalidInput(N_("这项措施已经报告完成。"), field="note")
-        a.done_note = checked(f.note, "note", 1000, required=True, message=N_("请写明做了什么、结果如何。"))
-        a.done_at = now
-        from domain.notify import users_with
-        meeting = a.meeting_item.meeting
-        tell(session, users_with(session, Role.QUALITY), "meeting:action_done",
-             f"cap:{a.id}:done:{now.strftime('%Y%m%d%H%M%S')}", now, actor)
-        _event(session, meeting, actor, "action_done", now, a, note=a.done_note[:80])
-        return a
-
-
-@dataclass(frozen=True)
-class ActionVerdictFields(Fields):
-    verdict: str | None = None
-    reason: str | None = None
-    due: date | None = None          # ineffective: the new due date
-
-
-@_action_step
-class VerifyAction(Step):
-    """Quality's verdict, as for a complaint's actions (domain.workflow.closing.record_verdict):
-    effective or waived end it; ineffective sends it back to the owner with a new due date."""
-    name = "verify"
-    fields = ActionVerdictFields
-    refused = N_("只有品管可以验证措施效果。")
-
-    def apply(self, session, actor, a, f, now):
-        if a.verdict in ("effective", "waived"):
-            raise InvalidInput(N_("这项措施已经验证过了。"), field="verdict")
-        if f.verdict != "waived" and a.done_at is None:
-            raise InvalidInput(N_("负责人还没有报告完成；可以先催办，或写明原因免验证。"), field="verdict")
-        due = check_due(f.due, now) if f.verdict == "ineffective" else None
-        record_verdict(a, f.verdict, f.reason, actor, now)
-        meeting = a.meeting_item.meeting
-        _event(session, meeting, actor, "action_verified", now, a, verdict=f.verdict, reason=(a.verdict_reason or "")[:80] or None)
-        if f.verdict == "ineffective":
-            # Back to the owner: open again, with the new due date (its reminders start over).
-            a.verdict, a.done_at, a.done, a.due = None, None, False, due
-            tell(session, owners(session, a), "meeting:action_back", f"cap:{a.id}:back:{due.isoformat()}", now, actor)
-            _event(session, meeting, actor, "action_reopened", now, a, due=due.isoformat())
-        return a
-
-
-def open_actions_count(session, meeting) -> int:
-    return session.scalar(select(func.count()).select_from(CorrectiveAction).join(MeetingItem)
-                          .where(MeetingItem.meeting_id == meeting.id, CorrectiveAction.verdict.is_(None))) or 0
-
-
-def has_meeting(session, user_id) -> bool:
-    return bool(session.scalar(select(exists().where(MeetingAttendee.user_id == user_id))))
