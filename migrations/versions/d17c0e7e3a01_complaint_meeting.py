@@ -1,7 +1,7 @@
 """the monthly complaint meeting 客诉专题会 and its actions (issue 17)
 
 Revision ID: d17c0e7e3a01
-Revises: d17a0e7e3a01
+Revises: d17b0e7e3a01
 Create Date: 2026-12-02 12:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd17c0e7e3a01'
-down_revision = 'd17a0e7e3a01'
+down_revision = 'd17b0e7e3a01'
 branch_labels = None
 depends_on = None
 
