@@ -107,7 +107,9 @@ def track(session, complaint, before: tuple | None) -> None:
         return
     from models import upsert_insert
     upsert = upsert_insert(session)
-    for change, sign in ((before, -1), (after, 1)):
+    # in the order of their keys, so that two transactions moving complaints between the same two
+    # rows lock them in the same order (no deadlock)
+    for change, sign in sorted(((before, -1), (after, 1)), key=lambda pair: pair[0][0] if pair[0] else ()):
         if change is None:
             continue
         (day, person, unit, days), counts = change
