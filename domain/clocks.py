@@ -89,6 +89,25 @@ def on_event(session, complaint, event: str, now: datetime) -> None:
         cal = working_calendar.load(session, settings.company_tz())
         for kind in starts:
             start(session, complaint, kind, now, cal)
+    keep_outcome(session, complaint)
+    if event in FIRST_EVENTS:        # intake's: the complaint starts counting in the ledger
+        from domain import ledger
+        ledger.track(session, complaint, None)
+
+
+FIRST_EVENTS = ("registered", "settled_on_the_spot")
+
+
+def keep_outcome(session, complaint) -> None:
+    """What the ledger reads of a complaint's clocks, kept on the complaint whenever they change
+    (started, stopped, paused, resumed): its close clock stopped by the deadline (None while it
+    runs), and the earliest deadline of its running, unpaused clocks (domain.ledger)."""
+    rows = session.execute(select(SlaClock.kind, SlaClock.deadline, SlaClock.stopped_at, SlaClock.paused_at)
+                           .where(SlaClock.complaint_id == complaint.id)).all()
+    ticking = [d for _k, d, stopped, paused in rows if stopped is None and paused is None]
+    complaint.ticking_deadline = min(ticking) if ticking else None
+    complaint.close_in_time = next((stopped <= d for k, d, stopped, _p in rows if k == K.CLOSE and stopped is not None),
+                                   None)
 
 
 def running(session, complaint_ids) -> dict[int, SlaClock]:
@@ -198,6 +217,7 @@ def pause(session, complaint, now: datetime) -> None:
     session.flush()
     for clock in session.scalars(_running_query(complaint).where(SlaClock.paused_at.is_(None))):
         pause_clock(clock, now)
+    keep_outcome(session, complaint)
 
 
 def resume(session, complaint, now: datetime) -> None:
@@ -207,6 +227,7 @@ def resume(session, complaint, now: datetime) -> None:
         cal = working_calendar.load(session, settings.company_tz())
         for clock in paused:
             resume_clock(clock, now, cal)
+        keep_outcome(session, complaint)
 
 
 @dataclass(frozen=True)
@@ -247,7 +268,26 @@ def recompute_unconfirmed(session) -> int:
         (clock.deadline, clock.warn_at, clock.escalate_at), clock.confirmed = times, confirmed
         clock.next_alert_at = None if clock.paused_at is not None else _next_alert(clock)
         done += 1
+    _keep_outcomes(session, {clock.complaint_id for clock in rows})
     return done
+
+
+def _keep_outcomes(session, complaint_ids) -> None:
+    """keep_outcome for many complaints at once (their deadlines moved): set-based, in slices."""
+    from sqlalchemy import func, update
+
+    from models.complaint import Complaint
+    session.flush()
+    ids = sorted(complaint_ids)
+    k = SlaClock.__table__.c
+    ticking = select(func.min(k.deadline)).where(k.complaint_id == Complaint.__table__.c.id, k.stopped_at.is_(None),
+                                                 k.paused_at.is_(None)).scalar_subquery()
+    for i in range(0, len(ids), 500):
+        session.execute(update(Complaint.__table__).where(Complaint.__table__.c.id.in_(ids[i:i + 500]))
+                        .values(ticking_deadline=ticking))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Complaint) and obj.id in complaint_ids:
+            session.expire(obj, ["ticking_deadline"])
 
 
 def _pauses(session, complaint_ids) -> dict[int, list[tuple[datetime, datetime | None]]]:

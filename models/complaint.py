@@ -63,6 +63,13 @@ class Complaint(db.Model):
         *(Index(f"ix_complaint_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"))
           for name in ("repeat_of_id", "duplicate_of_id", "complained_unit_id", "complained_user_id")),
+        # The accountability ledger (domain.ledger, issue 17): a period's open complaints of each first
+        # responder (overdue now, idle) and closed ones by whole days to close (the middle of a median).
+        Index("ix_complaint_ledger_open", "first_responder_id", "created_at", "type", "stage", "receiving_unit_id",
+              "ticking_deadline", sqlite_where=text("stage <> 'closed'"), postgresql_where=text("stage <> 'closed'")),
+        Index("ix_complaint_ledger_closed", "first_responder_id", "days_to_close", "created_at", "type",
+              "receiving_unit_id", "closed_at", sqlite_where=text("days_to_close IS NOT NULL"),
+              postgresql_where=text("days_to_close IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -165,6 +172,12 @@ class Complaint(db.Model):
     # Waiting for the customer (等待客户补充材料, SPEC §4.1): the running clocks are paused.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(String(200))
+    # Kept for the accountability ledger (domain.ledger) by domain.clocks and workflow.act: the close
+    # clock stopped by its deadline (None while it runs), the earliest deadline of the running,
+    # unpaused clocks, and whole days from registration to closing (None while open).
+    close_in_time: Mapped[bool | None] = mapped_column(Boolean)
+    ticking_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    days_to_close: Mapped[int | None] = mapped_column(Integer)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -297,6 +310,26 @@ class StageCount(db.Model):
 
     stage: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerDay(db.Model):
+    """The accountability ledger's counts (domain.ledger) per company-time day of registration,
+    first responder, receiving unit and whole days to close (-1: not closed) — complaints of type
+    complaint only. Kept by the transactions that change a complaint (workflow.act, intake through
+    domain.clocks), so that a month of the ledger reads a few hundred rows."""
+    __tablename__ = "ledger_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_responder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    days_to_close: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    closed_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction_sum: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction_n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Notification(db.Model):

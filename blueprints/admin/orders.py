@@ -54,7 +54,15 @@ def _shown(value):
 
 @bp.route("/orders")
 def orders_page():
-    return _page(_month_arg(request.args.get("month")))
+    asked = request.args.get("month")
+    if not (asked or "").strip():
+        return _page(_month_arg(None))
+    try:
+        month = orders.parse_month(asked, _today())          # also 2026/11, 2026年11月 …
+    except InvalidInput as err:                            # not a month, too early, not yet: say so, show last month
+        month = _month_arg(None)
+        return _page(month, error=" ".join((_(err.message, **err.params), _("下面是 %(month)s 的订单量。", month=month))))
+    return _page(month)
 
 
 @bp.route("/orders", methods=["POST"])
@@ -96,9 +104,16 @@ def orders_template():
     return resp
 
 
+SHOWN_PROBLEMS = 50      # a file of thousands of bad lines: the first ones, and how many more
+
+
 def _problems(plan):
-    return [_("第 %(line)d 行：%(problem)s", line=line, problem=_(err.message, **err.params))
-            for line, err in plan.problems]
+    shown = [_("第 %(line)d 行：%(problem)s", line=line, problem=_(err.message, **err.params))
+             for line, err in plan.problems[:SHOWN_PROBLEMS]]
+    if len(plan.problems) > SHOWN_PROBLEMS:
+        shown.append(_("……还有 %(n)d 行也不对（从第 %(line)d 行起）。", n=len(plan.problems) - SHOWN_PROBLEMS,
+                       line=plan.problems[SHOWN_PROBLEMS][0]))
+    return shown
 
 
 def _plan_or_page(data: bytes, month):

@@ -15,7 +15,7 @@ from blueprints._errors import error_page
 from blueprints._render import render, see_other
 from blueprints.reports import bp
 from domain import exports
-from domain.errors import DomainError
+from domain.errors import N_, DomainError, InvalidInput
 from models import db, utcnow
 from models.report import ExportJob
 
@@ -51,11 +51,23 @@ def _own_or_404(job_id):
     return job
 
 
+def _report_month(text) -> str:
+    """The monthly report's month as its page takes it (2000-01 … this month), or what is wrong with it."""
+    from blueprints._render import company_tz
+    from blueprints.reports.monthly import month_asked
+    from domain.monthly import months
+    if not (text or "").strip():
+        raise InvalidInput(N_("月份格式不对，请按 2026-11 的格式填写。"), field="month")
+    return months.name(month_asked(text, utcnow().astimezone(company_tz()).date()))
+
+
 @bp.route("/exports", methods=["POST"])
 def export_start():
     kind = request.form.get("kind", "")
     raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "kind")}
     try:
+        if kind == "monthly":
+            raw["month"] = _report_month(raw.get("month"))
         job = exports.create(db.session, current_user, kind, raw, utcnow(), _, ip=client_ip())
     except DomainError as err:
         db.session.rollback()

@@ -5,7 +5,7 @@ manager (every complaint; a past month from its stored report when there is one)
 counts (domain.registry's drill-down filters), whose labels the register shows as chips."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import request, url_for
 from flask_babel import gettext as _
@@ -41,8 +41,8 @@ def drill_link(d: dict):
     """link(**filters) → the register with the month's dates, complaints only, and `filters`
     (month="YYYY-MM" for another month; units as a list)."""
     def link(month=None, **filters):
-        if month:
-            first = months.parse(month)
+        if month:       # one of the report's own months (the trend reaches back before 2000 for 2000-01)
+            first = date(int(month[:4]), int(month[5:7]), 1)
             start, last = first.isoformat(), months.last_day(first).isoformat()
         else:
             start, last = d["first"], d["last"]
@@ -66,9 +66,15 @@ def duration(seconds) -> str:
     return _("%(n)s 天", n=f"{hours / 24:.1f}".rstrip("0").rstrip("."))
 
 
-def _month_arg(today):
-    text = request.args.get("month")
-    first = months.parse(text) if text else months.last_month(today)
+def month_asked(text: str | None, today) -> date:
+    """The month a reader asked for ("YYYY-MM"; none → last month): from 2000-01 to this month,
+    else InvalidInput saying what is wrong (the page and its Excel button)."""
+    if not text:
+        return months.last_month(today)
+    match = months.MONTH_RE.match(text.strip())
+    if match and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) < months.FIRST_YEAR:
+        raise InvalidInput(N_("月度报告从 %(y)d 年 1 月开始，请选择以后的月份。"), field="month", y=months.FIRST_YEAR)
+    first = months.parse(text)
     if first > months.this_month(today):
         raise InvalidInput(N_("这个月还没到，请选择本月或以前的月份。"), field="month")
     return first
@@ -80,7 +86,7 @@ def monthly_page():
     now = utcnow()
     today = now.astimezone(company_tz()).date()
     try:
-        first = _month_arg(today)
+        first = month_asked(request.args.get("month"), today)
     except InvalidInput as err:
         return error_page(422, _("月份不对"), _(err.message, **err.params))
     month = months.name(first)
@@ -96,10 +102,17 @@ def monthly_page():
     return render("reports/monthly.html", d=d, stored=None if live else stored, live_of_stored=stored if live else None,
                   month=first, in_progress=first == current, everything=everything,
                   previous=months.name(months.shift(first, -1)),
+                  earlier=months.name(months.shift(first, -1)) if first.year > months.FIRST_YEAR or first.month > 1 else None,
                   following=months.name(months.shift(first, 1)) if first < current else None,
-                  choices=[months.name(m) for m in months.recent(today)], link=drill_link(d), labels=names,
+                  choices=_choices(today, first), link=drill_link(d), labels=names,
                   duration=duration, clock=clock, clock_label=clock_label, stage_label=stage_label,
                   severity_label=severity_label, computed_at=datetime.fromisoformat(d["computed_at"]), state_names=[names["state"][s] for s in registry.CLOCK_STATES])
+
+
+def _choices(today, first) -> list[str]:
+    """The picker's months: the last two years, and the month shown when it is older."""
+    recent = [months.name(m) for m in months.recent(today)]
+    return recent if months.name(first) in recent else [*recent, months.name(first)]
 
 
 @bp.app_template_filter("short_count")

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from sqlalchemy import update
 
-from domain import clocks
+from domain import clocks, ledger
 from domain.errors import CONFLICT_MESSAGE, N_, NotAllowed, Stale
 from domain.notify import notify
 from domain.portal import outbound
@@ -204,6 +204,7 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
     if not isinstance(fields, action.fields):
         raise TypeError(f"{name} takes {action.fields.__name__}, not {type(fields).__name__}")
     before = complaint.stage
+    counted = ledger.contribution(complaint)
     outcome = action.apply(session, actor, complaint, fields, now)
     if outcome.to_stage and outcome.to_stage != before:
         complaint.stage = outcome.to_stage
@@ -225,6 +226,7 @@ def act(session, actor, complaint, name: str, fields: Fields | None = None, *, v
         outbound.queue(session, complaint, "survey", now)     # carries the answer too
     elif outcome.tell:
         outbound.queue(session, complaint, outcome.tell, now)
+    ledger.track(session, complaint, counted)     # stage, closing, score, repeat, clocks: the ledger's counts
     return complaint
 
 

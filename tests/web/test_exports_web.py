@@ -166,3 +166,8 @@ def test_the_export_reads_every_filter_the_register_reads(login_as, app):
     run_jobs(app)
     _resp, sheet = downloaded(web, job_url)
     assert [r[0].value for r in sheet.iter_rows(min_row=2)] == listed and listed
+
+
+def test_with_no_export_yet_the_list_says_where_to_start_one(login_as):
+    page = login_as("quality").get("/complaints/exports").get_data(as_text=True)
+    assert "还没有导出过" in page and "月度报告" in page

@@ -183,6 +183,26 @@ def test_the_excel_button_exports_the_month_shown(made, login_as, app):
     assert {r[0].value: r[1].value for r in sheet.iter_rows(min_row=2, max_row=8)}["受理投诉"] == 9
 
 
+def test_months_out_of_range_are_answered_in_words(made, login_as):
+    web = login_as("quality")
+    for bad, says in (("1900-01", "月度报告从 2000 年 1 月开始"), ("1999-12", "月度报告从 2000 年 1 月开始"),
+                      ("2026-11" * 500, "月份格式不对"), ("%E4%B8%AD", "月份格式不对"), ("9999-12", "这个月还没到")):
+        resp = web.get(f"/complaints/monthly?month={bad}")
+        assert resp.status_code == 422 and says in resp.get_data(as_text=True), bad
+    # the first month there is: no way back, its trend reaches before 2000 without failing, empty parts say so
+    resp = web.get("/complaints/monthly?month=2000-01")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'rel="prev"' not in body and "month=1999-12" not in body
+    assert '<option value="2000-01" selected>' in body          # the picker shows the month shown
+    assert "近 12 个月都没有投诉" in body and "这个月的投诉还没有走完任何一个阶段" in body and "这个月没有投诉" in body
+    # the Excel button's month is checked as the page checks it
+    for month, says in (("garbage", "月份格式不对"), ("", "月份格式不对"), ("1900-01", "从 2000 年 1 月开始"),
+                        ("2099-01", "这个月还没到")):
+        resp = web.post("/complaints/exports", {"kind": "monthly", "month": month})
+        assert resp.status_code == 422 and says in resp.get_data(as_text=True), month
+    assert web.post("/complaints/exports", {"kind": "monthly", "month": " 2026-11 "}).status_code == 303
+
+
 def test_the_register_shows_the_drill_down_as_chips(made, login_as):
     web = login_as("quality")
     store = unit(db.session, "上海徐汇店").id

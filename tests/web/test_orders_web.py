@@ -151,3 +151,32 @@ def test_a_file_with_bad_lines_is_not_imported_at_all(login_as):
         assert resp.status_code == 422 and says in resp.get_data(as_text=True)
     resp = web.post("/admin/orders/import", {"month": last}, content_type="multipart/form-data")
     assert resp.status_code == 422 and "请选择要导入的 CSV 文件" in resp.get_data(as_text=True)
+
+
+def test_bad_input_is_answered_in_words(login_as):
+    last, this, _old = months()
+    web = login_as("admin")
+    for wrong, says in (("garbage", "“garbage”不是月份"), (orders.shift(this, 1), "还没到，不能填订单量"),
+                        ("1900-01", "月份“1900-01”太早了"), ("x" * 3000, "不是月份")):
+        page = web.get(f"/admin/orders?month={wrong}").get_data(as_text=True)
+        assert says in page and f"下面是 {last} 的订单量" in page and f'<option value="{last}" selected>' in page, wrong[:20]
+    assert "下面是" not in web.get("/admin/orders?month=").get_data(as_text=True)
+    xh = unit(db.session, "上海徐汇店").id
+    for typed, says in (("-5", "不能是负数"), ("很多", "不是订单数"), ("99999999999999999999", "太大"),
+                        ("=1+1", "不是订单数"), ("12.5", "须是整数")):
+        resp = web.post("/admin/orders", {"month": last, f"u{xh}": typed, f"was{xh}": ""})
+        assert resp.status_code == 422 and says in resp.get_data(as_text=True), typed
+    for data, says in ((f"{last},上海徐汇店,-5\n".encode(), "第 1 行：订单量不能是负数"),
+                       (f"{last},上海徐汇店,=1+1\n".encode(), "第 1 行：“=1+1”不是订单数"),
+                       (f"{last},上海徐汇店,十二\n".encode("gbk"), "第 1 行：“十二”不是订单数"),
+                       (b"\xef\xbb\xbf", "文件是空的"), (bytes(range(256)) * 4, "编码无法识别")):
+        resp = upload(web, data, last)
+        assert resp.status_code == 422 and says in resp.get_data(as_text=True), says
+    assert stored(last) == {}
+    # thousands of bad lines: the first fifty, and how many more
+    page = upload(web, (f"{last},上海徐汇店,x\n" * 3000).encode(), last).get_data(as_text=True)
+    assert "文件里有 3000 行不对" in page and "第 50 行：" in page and "第 51 行：" not in page
+    assert "……还有 2950 行也不对（从第 51 行起）" in page
+    # a GBK file from Excel is read as such
+    resp = upload(web, f"月份,单位,订单量\n{last},上海徐汇店,12000\n".encode("gbk"), last)
+    assert resp.status_code == 200 and "GBK" in resp.get_data(as_text=True)
