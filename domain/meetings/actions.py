@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from domain.errors import InvalidInput, N_, NotAllowed
 from domain.fields import Fields
-from domain.meetings.steps import Step, check_due, event
+from domain.meetings.steps import Step, event
 from domain.meetings.tell import owners, tell
 from domain.roles import Role
 from domain.text import checked
 from domain.workflow.closing import record_verdict
+from domain.workflow.investigation import action_due
 
 ACTION_STEPS: dict[str, Step] = {}
 
@@ -97,7 +98,7 @@ class VerifyAction(Step):
             raise InvalidInput(N_("这项措施已经验证过了。"), field="verdict")
         if f.verdict != "waived" and a.done_at is None:
             raise InvalidInput(N_("负责人还没有报告完成；可以先催办，或写明原因免验证。"), field="verdict")
-        due = check_due(f.due, now) if f.verdict == "ineffective" else None
+        due = action_due(f.due, now) if f.verdict == "ineffective" else None
         record_verdict(a, f.verdict, f.reason, actor, now)
         meeting = a.meeting_item.meeting
         event(session, meeting, actor, "action_verified", now, a, verdict=f.verdict, reason=(a.verdict_reason or "")[:80] or None)

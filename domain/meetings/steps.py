@@ -15,7 +15,7 @@ addendum, which every attendee signs in turn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from domain.meetings.tell import owners, tell
 from domain.roles import Role
 from domain.text import checked
 from domain.workflow.choices import ACTION_KINDS
+from domain.workflow.investigation import action_due
 from models.complaint import Complaint, CorrectiveAction
 from models.meeting import Meeting, MeetingAttendee, MeetingEvent, MeetingItem
 from models.org import OrgUnit
@@ -287,16 +288,6 @@ class ActionFields(Fields):
     due: date | None = None
 
 
-def check_due(due, now, field="due") -> date:
-    if not isinstance(due, date):
-        raise InvalidInput(N_("请填写完成期限。"), field=field)
-    if due < now.date():
-        raise InvalidInput(N_("完成期限不能早于今天。"), field=field)
-    if due > now.date() + timedelta(days=3 * 366):
-        raise InvalidInput(N_("完成期限最远三年以内。"), field=field)
-    return due
-
-
 @register
 class AddAction(Step):
     """A new corrective or preventive action on an agenda item: an owner unit or person (or both)
@@ -320,7 +311,7 @@ class AddAction(Step):
                 raise InvalidInput(N_("请从列表中选择负责人。"), field="owner_user_id")
         if unit is None and user is None:
             raise InvalidInput(N_("请选择负责单位或负责人。"), field="owner_unit_id")
-        due = check_due(f.due, now)
+        due = action_due(f.due, now)
         a = CorrectiveAction(complaint_id=None, meeting_item_id=item.id, kind=f.kind, text=text,
                              owner_unit_id=unit.id if unit else None, owner_user_id=user.id if user else None,
                              owner_name=user.display_name if user else None, due=due, created_by_id=actor.id, created_at=now)

@@ -74,6 +74,18 @@ class AddActionFields(Fields):
     due: date | None = None
 
 
+def action_due(due, now, field: str = "due") -> date:
+    """A corrective/preventive action's due date — a complaint's or the monthly meeting's: given,
+    not before today, at most three years ahead. Raises InvalidInput on `field`."""
+    if not isinstance(due, date):
+        raise InvalidInput(N_("请填写完成期限。"), field=field)
+    if due < now.date():
+        raise InvalidInput(N_("完成期限不能早于今天。"), field=field)
+    if due > now.date() + timedelta(days=3 * 366):
+        raise InvalidInput(N_("完成期限最远三年以内。"), field=field)
+    return due
+
+
 @register
 class AddAction(DepartmentAction):
     name, label, who = "add_action", N_("添加纠正/预防措施"), N_("责任部门")
@@ -87,13 +99,7 @@ class AddAction(DepartmentAction):
             unit = session.get(OrgUnit, f.owner_unit_id) if f.owner_unit_id > 0 else None
             if unit is None or not unit.active:
                 raise InvalidInput(N_("请从列表中选择单位。"), field="owner_unit_id")
-        due = f.due
-        if not isinstance(due, date):
-            raise InvalidInput(N_("请填写完成期限。"), field="due")
-        if due < now.date():
-            raise InvalidInput(N_("完成期限不能早于今天。"), field="due")
-        if due > now.date() + timedelta(days=3 * 366):
-            raise InvalidInput(N_("完成期限最远三年以内。"), field="due")
+        due = action_due(f.due, now)
         session.add(CorrectiveAction(complaint=c, kind=kind, text=text, owner_unit_id=f.owner_unit_id or None,
                                      owner_name=checked(f.owner_name, "owner_name", 60, multiline=False), due=due,
                                      created_by_id=actor.id, created_at=now))
