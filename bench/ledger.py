@@ -134,6 +134,9 @@ def open_app(kind: str, lab: bool = False):
     @app.route("/bench-hello")
     def hello():
         return "hello"
+    with app.app_context():        # a lab copy made before the latest migration: bring it up to date
+        from cli import upgrade_database
+        upgrade_database()
     return app
 
 
