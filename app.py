@@ -1,7 +1,8 @@
 """Kesu 客诉 — application factory.
 
     flask --app app run          # development server
-    gunicorn 'app:create_app()'  # production
+    waitress-serve --call app:create_app        # make run's web (one process)
+    gunicorn 'app:create_app()'                 # production, several processes
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
     make run &                       # then, once it answers:
     .venv/bin/python bench/rss.py [--port 8000] [--warm]
 
---warm first logs in as each demo role and opens their pages (and a complaint's slip), then opens the
+--warm first logs in as each demo role and opens their pages (a complaint's slip, the monthly report, the
+monthly meeting and its minutes), then opens the
 customer's pages without login, so the figure is after use.
 """
 import argparse
@@ -15,7 +16,7 @@ import urllib.request
 import psutil
 
 GROUPS = {
-    "web (gunicorn)": re.compile(r"gunicorn"),
+    "web (waitress)": re.compile(r"waitress-serve|gunicorn"),
     "rq worker": re.compile(r"rq worker"),
     "scheduler": re.compile(r"jobs\.scheduler"),
     "redis": re.compile(r"redis-server|jobs\.localredis"),
@@ -31,7 +32,8 @@ def warm(base):
         form = urllib.parse.urlencode({"csrf_token": token, "username": user, "password": "demo12345"})
         opener.open(base + "/login", form.encode()).read()
         for path in ["/", "/admin/", "/admin/units", "/admin/users", "/admin/audit", "/complaints/",
-                     "/complaints/?q=%E7%8E%8B", "/complaints/count", "/receiver/"]:
+                     "/complaints/?q=%E7%8E%8B", "/complaints/count", "/receiver/", "/complaints/monthly",
+                     "/meetings/"]:
             try:
                 page = opener.open(base + path).read().decode()
             except urllib.error.HTTPError:
@@ -43,6 +45,10 @@ def warm(base):
                     opener.open(base + f"/complaints/{ident}/slip").read()    # the QR code (segno)
             if path == "/receiver/":
                 register_with_photo(opener, base, page)
+            if path == "/meetings/":                               # the monthly meeting and its minutes
+                for ident in re.findall(r'href="/meetings/(\d+)"', page)[:1]:
+                    opener.open(base + f"/meetings/{ident}").read()
+                    opener.open(base + f"/meetings/{ident}/minutes").read()
 
 
 def warm_customer_pages(base):

@@ -1,5 +1,5 @@
 """The run command's processes under its supervisor, for real: `make` → `python -m jobs.run` →
-supervisord → Redis (its own, as on a fresh machine), gunicorn, RQ worker, scheduler, on a terminal
+supervisord → Redis (its own, as on a fresh machine), the web (waitress), RQ worker, scheduler, on a terminal
 (a pty). The worker is killed, Redis is stopped for a while and brought back, then killed; the web
 keeps serving, the dead come back, the reminders that fell due meanwhile are written once, and
 Ctrl-C on the terminal ends everything with make exiting 0."""
@@ -94,7 +94,7 @@ class Stack:
 
     def pid(self, needle):
         """The pid of the one program of supervisord's whose command line contains `needle`
-        (gunicorn's worker and RQ's work horses are that program's children, not counted)."""
+        (RQ's work horses are that program's children, not counted)."""
         found = [p.pid for p in self.processes() if needle in " ".join(_cmdline(p))
                  and "supervisord" in " ".join(_cmdline(_parent(p)))]
         return found[0] if len(found) == 1 else None
@@ -142,7 +142,7 @@ def test_the_supervised_stack_survives_a_killed_worker_and_a_redis_outage(demo, 
         wait_for(lambda: status(stack.base + "/login") == 200, 60, "the web to answer")
         wait_for(lambda: answers(stack.redis_url), 30, "its own Redis")
         wait_for(lambda: stack.pid("rq worker") and stack.pid("jobs.scheduler"), 30, "worker and scheduler")
-        web, scheduler = stack.pid("gunicorn"), stack.pid("jobs.scheduler")
+        web, scheduler = stack.pid("waitress-serve"), stack.pid("jobs.scheduler")
 
         first = overdue_complaint()
         wait_for(lambda: dispatch_due(first) == RECIPIENTS, 30, "the sweep to remind")
@@ -170,7 +170,7 @@ def test_the_supervised_stack_survives_a_killed_worker_and_a_redis_outage(demo, 
         time.sleep(5)                      # two more sweeps: nothing is written twice
         assert [dispatch_due(c) for c in (first, second, third)] == [RECIPIENTS] * 3
         assert notices(first) == notices(second) == notices(third)
-        assert stack.pid("gunicorn") == web and stack.pid("jobs.scheduler") == scheduler
+        assert stack.pid("waitress-serve") == web and stack.pid("jobs.scheduler") == scheduler
 
         # Its Redis is killed: the supervisor starts it again and the sweeps go on.
         redis = next(p for p in stack.processes() if "redis-server" in " ".join(_cmdline(p)))
