@@ -33,7 +33,7 @@ NOTICE_LABELS = {
     "customer_not_closed": N_("顾客已评价，但未确认结案，待决定"), "web_registered": N_("新的网上投诉"), "inquiry_transferred": N_("转给您部门答复的咨询"),
     "meeting:invited": N_("邀请您参加客诉专题会"), "meeting:sign": N_("专题会纪要请您签字确认"),
     "meeting:unsigned": N_("专题会纪要还等您签字"), "meeting:action": N_("专题会交给您的措施"),
-    "meeting:action_due": N_("专题会措施明天到期"), "meeting:action_late": N_("专题会措施已逾期"),
+    "meeting:action_due": N_("专题会措施下一个工作日到期"), "meeting:action_late": N_("专题会措施已逾期"),
     "meeting:action_done": N_("专题会措施已完成，请验证"), "meeting:action_back": N_("专题会措施验证无效，请重新整改"),
 }
 

@@ -1,6 +1,7 @@
 """The meeting's reminders, run by the minute sweep (jobs/reminders.py) — a few small queries:
 
-- an open action due tomorrow (company calendar day): its owners, once per due date;
+- an open action due on the next working day (the company calendar: a Monday's is reminded on the
+  Friday before): its owners, once per due date;
 - an action late (due date passed, not reported done): its owners and quality, once per due date
   (an ineffective verdict sets a new due date, and the reminders start over);
 - an attendee who has not signed the minutes (or an addendum) by the day after it went out: once
@@ -22,17 +23,35 @@ from models.complaint import CorrectiveAction, Notification
 from models.meeting import Meeting, MeetingItem
 
 
+LOOK_AHEAD = 10        # days: the longest run of days off (the National Day week) and one more
+
+
+def last_working_day_before(cal, due):
+    """The working day before `due` on the company calendar (holidays and 调休 included)."""
+    day = due - timedelta(days=1)
+    for _i in range(LOOK_AHEAD):
+        if cal.is_workday(day):
+            return day
+        day -= timedelta(days=1)
+    return due - timedelta(days=1)
+
+
 def remind(session, now: datetime) -> int:
     from domain.notify import users_with
     from domain.settings import company_tz
+    from domain import calendar
     today = now.astimezone(company_tz()).date()
     written = 0
+    # Reminded on the last working day before the due date (a Monday's on Friday): look a week ahead.
     due_soon = session.scalars(select(CorrectiveAction).where(
         CorrectiveAction.meeting_item_id.is_not(None), CorrectiveAction.verdict.is_(None),
-        CorrectiveAction.done_at.is_(None), CorrectiveAction.due <= today + timedelta(days=1)))
+        CorrectiveAction.done_at.is_(None), CorrectiveAction.due <= today + timedelta(days=LOOK_AHEAD))).all()
+    cal = calendar.load(session, company_tz()) if due_soon else None
     quality = None
     for a in due_soon:
         if a.due >= today:
+            if today < last_working_day_before(cal, a.due):
+                continue
             written += tell(session, owners(session, a), "meeting:action_due", f"cap:{a.id}:soon:{a.due.isoformat()}", now)
         else:
             quality = users_with(session, Role.QUALITY) if quality is None else quality
@@ -52,7 +71,7 @@ def remind(session, now: datetime) -> int:
 SUBJECTS = {
     "meeting:invited": N_("【客诉专题会】邀请您参加：%(t)s"), "meeting:sign": N_("【客诉专题会】请签字确认纪要：%(t)s"),
     "meeting:unsigned": N_("【客诉专题会】纪要还等您签字：%(t)s"), "meeting:action": N_("【专题会措施】交给您的措施：%(x)s"),
-    "meeting:action_due": N_("【专题会措施】明天到期：%(x)s"), "meeting:action_late": N_("【专题会措施】已逾期：%(x)s"),
+    "meeting:action_due": N_("【专题会措施】下一个工作日到期：%(x)s"), "meeting:action_late": N_("【专题会措施】已逾期：%(x)s"),
     "meeting:action_done": N_("【专题会措施】已完成，请验证：%(x)s"),
     "meeting:action_back": N_("【专题会措施】验证无效，请重新整改：%(x)s"),
 }

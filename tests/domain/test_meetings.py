@@ -219,6 +219,18 @@ def test_an_action_is_reminded_becomes_overdue_and_is_verified(session, action):
                       "action_verified"]
 
 
+def test_an_action_due_on_a_monday_is_reminded_on_the_friday_before(session, action):
+    s, a = session, action
+    a.due = date(2026, 12, 14)                                           # Monday
+    meetings.remind(s, at(10))                                           # Thursday: not yet
+    assert notices(s, "meeting:action_due") == 0
+    meetings.remind(s, at(11))                                           # Friday, the last working day before
+    assert notices(s, "meeting:action_due", "handler2") == 1
+    meetings.remind(s, at(12))
+    meetings.remind(s, at(13))                                           # the weekend: nothing more
+    assert notices(s, "meeting:action_due", "handler2") == 1 and notices(s, "meeting:action_late") == 0
+
+
 def test_who_sees_a_meeting_and_its_actions(session, action):
     s, a = session, action
     meeting = a.meeting_item.meeting
