@@ -337,8 +337,16 @@ def run(kind: str, rows: int, fresh: bool, n: int) -> list:
         digits = row.customer_phone[-4:] if right else f"{(int(row.customer_phone[-4:]) + 1) % 10000:04d}"
         return customer.timed("POST", "/track", data={"number": row.number, "proof": digits})
 
+    with app.app_context():     # /metrics for this machine (issue 18): the admin's address range
+        from domain import metrics
+        from models.user import User as U
+        metrics.set_access(db.session, db.session.scalar(select(U).where(U.username == "admin")), "127.0.0.1",
+                           now=datetime.now(timezone.utc))
+        db.session.commit()
+
     results = [
         measure("bare Flask route", lambda: quality.timed("GET", "/bench-hello"), n),
+        measure("/metrics (Prometheus scrape)", lambda: customer.timed("GET", "/metrics"), n),
         measure("public: complaint form (GET)", lambda: customer.timed("GET", "/complain"), n),
         measure("public: complaint submit (POST → 303)", complain, n, expect=(303,)),
         measure("public: lookup (POST → 303)", lookup, n, expect=(303,)),

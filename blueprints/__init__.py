@@ -28,13 +28,16 @@ def register_blueprints(app):
     from blueprints.manager import bp as manager_bp
     from blueprints.meetings import bp as meetings_bp
     from blueprints.notices import bp as notices_bp
+    from blueprints.ops import bp as ops_bp, register_metrics
     from blueprints.penalties import bp as penalties_bp
     from blueprints.public import bp as public_bp
     from blueprints.quality import bp as quality_bp
     from blueprints.receiver import bp as receiver_bp
     from blueprints.reports import bp as reports_bp
 
+    register_metrics(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(receiver_bp, url_prefix="/receiver")
     app.register_blueprint(handler_bp, url_prefix="/handler")

@@ -40,7 +40,45 @@ def settings_page():
             db.session.commit()
             return see_other(url_for("admin.settings_page"), _("已保存。"))
     return render("admin/settings.html", "admin/_settings_form.html", form=form,
-                  status=422 if request.method == "POST" else 200)
+                  status=422 if request.method == "POST" else 200, **_metrics_context())
+
+
+def _metrics_context(**extra) -> dict:
+    from domain import metrics
+    config = metrics.access(db.session)
+    return {"metrics_config": config, "metrics_networks": extra.pop("networks", "\n".join(config["networks"])),
+            "metrics_token": None, "metrics_error": None, **extra}
+
+
+@bp.route("/settings/metrics", methods=["POST"])
+def metrics_access():
+    """Who may scrape /metrics: address ranges and a bearer token (a new one is shown once)."""
+    from domain import metrics
+    form = EmptyForm()
+    networks = request.form.get("networks", "")
+    if not form.validate_on_submit():
+        return render("admin/settings.html", form=_settings_form(), status=400,
+                      **_metrics_context(networks=networks, metrics_error=_("页面已过期，请刷新后再试。")))
+    try:
+        token = metrics.set_access(db.session, current_user, networks, new_token=request.form.get("token") == "new",
+                                   drop_token=request.form.get("token") == "drop", ip=client_ip(), now=utcnow())
+    except DomainError as err:
+        db.session.rollback()
+        return render("admin/settings.html", form=_settings_form(), status=422,
+                      **_metrics_context(networks=networks, metrics_error=_(err.message, **err.params)))
+    db.session.commit()
+    if token:   # shown once, on this page only (no-store): it is not kept anywhere readable
+        resp = render("admin/settings.html", form=_settings_form(), **_metrics_context(metrics_token=token))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return see_other(url_for("admin.settings_page") + "#metrics", _("已保存。"))
+
+
+def _settings_form():
+    form = SettingsForm(formdata=None)
+    form.major_threshold.data = plain(settings.major_threshold(db.session))
+    form.head_approval_limit.data = plain(settings.head_approval_limit(db.session))
+    return form
 
 
 # --- complaint categories -----------------------------------------------------------

@@ -70,6 +70,7 @@ ACCESS = {
     "auth.change_password": rule(LOGGED_IN),
     "auth.no_role": rule(LOGGED_IN),
     "public.healthz": rule(PUBLIC),
+    "ops.metrics": rule(PUBLIC, ok=403),     # Prometheus: the admin's token or address ranges only (none here)
     # the customer's pages (issue 16): no login; a made-up number, code or token is 404 for everyone
     "public.complain": rule(PUBLIC),
     "public.track": rule(PUBLIC),
@@ -168,6 +169,7 @@ ACCESS = {
     "admin.reminders_smtp_test": rule(ADMIN),
     "admin.reminders_retry": rule(ADMIN, outbox_id=1),
     "admin.settings_page": rule(ADMIN),
+    "admin.metrics_access": rule(ADMIN),
     "admin.replies_page": rule(ADMIN),
     "admin.new_reply": rule(ADMIN),
     "admin.edit_reply": rule(ADMIN, reply_id="reply"),
