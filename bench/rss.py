@@ -87,6 +87,25 @@ def register_with_photo(opener, base, page):
     opener.open(req).read()
 
 
+def stack_processes() -> list:
+    """The processes of `make run`: supervisord and everything under it, and the Redis answering at
+    REDIS_URL's port when it is not one of them (a system Redis the stack reuses) — not the other
+    programs of the machine (a test suite's own Redis servers, say)."""
+    import os
+    from urllib.parse import urlsplit
+    found = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        if "supervisord" in " ".join(proc.info["cmdline"] or []):
+            found[proc.pid] = proc
+            for child in proc.children(recursive=True):
+                found[child.pid] = child
+    port = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).port or 6379
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+            found.setdefault(conn.pid, psutil.Process(conn.pid))
+    return list(found.values())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", default="8000")
@@ -96,11 +115,14 @@ def main():
         warm(f"http://127.0.0.1:{a.port}")
         warm_customer_pages(f"http://127.0.0.1:{a.port}")
     totals = {name: 0 for name in GROUPS}
-    for proc in psutil.process_iter(["cmdline", "memory_info"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
+    for proc in stack_processes():
+        try:
+            cmd, rss = " ".join(proc.cmdline()), proc.memory_info().rss
+        except psutil.Error:
+            continue
         for name, pattern in GROUPS.items():
-            if pattern.search(cmd) and proc.info["memory_info"]:
-                totals[name] += proc.info["memory_info"].rss
+            if pattern.search(cmd):
+                totals[name] += rss
                 break
     budget = 0
     for name, rss in totals.items():
