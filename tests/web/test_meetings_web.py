@@ -88,9 +88,12 @@ def test_quality_runs_the_meeting_and_an_attendee_signs_from_home(made, login_as
     h = as_user(app, "handler2")
     a = db.session.scalar(select(CorrectiveAction).where(CorrectiveAction.meeting_item_id.is_not(None)))
     assert "更换筛网" in h.get("/handler/").get_data(as_text=True)
+    before = q.get(f"/meetings/actions/{a.id}").get_data(as_text=True)
+    assert 'value="waived"' in before and 'value="effective"' not in before      # not reported done: waive only
     resp = h.post(f"/meetings/actions/{a.id}/done", {"note": ""})
     assert resp.status_code == 422 and "请写明做了什么" in resp.get_data(as_text=True)
     assert h.post(f"/meetings/actions/{a.id}/done", {"note": "已更换并验收"}).status_code == 303
+    assert 'value="effective"' in q.get(f"/meetings/actions/{a.id}").get_data(as_text=True)
     assert q.post(f"/meetings/actions/{a.id}/verify", {"verdict": "effective"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(CorrectiveAction, a.id).verdict == "effective"
