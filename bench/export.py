@@ -23,11 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
-
-from bench.scale import database_url, ensure_pg_database  # noqa: E402
-
-UPLOADS = "/tmp/kesu-bench-uploads"
+from sqlalchemy import select  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -37,8 +33,7 @@ def rss_mb() -> float:
 
 def child(kind: str, rows: int, username: str) -> dict:
     """One export in this process: the job function, timed; RSS before it and the process's peak."""
-    from app import create_app
-    from cli import upgrade_database
+    from bench.report_app import open_bench
     from domain import exports
     from domain.settings import company_tz
     from jobs.exports import export, folder
@@ -46,14 +41,8 @@ def child(kind: str, rows: int, username: str) -> dict:
     from models.complaint import Complaint
     from models.report import ExportJob
     from models.user import User
-    url = database_url(kind)
-    if kind != "sqlite":
-        ensure_pg_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "UPLOAD_DIR": UPLOADS, "PASSWORD_HASH_FAST": True})
+    app, have = open_bench(kind)    # schema up to date (the export_job table), nothing else written
     with app.app_context():
-        upgrade_database()          # the export_job table (migration d17a0e7e3a01), nothing else
-        have = db.session.scalar(select(func.count()).select_from(Complaint))
         if have < 900_000:
             sys.exit(f"{kind}: {have:,} complaints — load the database with bench/scale.py first")
         params = {}

@@ -82,6 +82,14 @@ class WorkingCalendar:
     def is_workday(self, d: date) -> bool:
         return self.day(d)[0]
 
+    def previous_workday(self, d: date) -> date:
+        """The last working day before `d` (a Monday's: the Friday, or a 调休 Sunday)."""
+        for _ in range(MAX_DAYS):
+            d -= timedelta(days=1)
+            if self.is_workday(d):
+                return d
+        raise ValueError("no working day within the calendar range")
+
     # --- deadlines --------------------------------------------------------------------
     def add(self, start: datetime, amount, unit: str) -> tuple[datetime, bool]:
         """The deadline `amount` `unit`s after `start` (aware), and whether every day it

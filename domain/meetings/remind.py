@@ -26,16 +26,6 @@ from models.meeting import Meeting, MeetingItem
 LOOK_AHEAD = 10        # days: the longest run of days off (the National Day week) and one more
 
 
-def last_working_day_before(cal, due):
-    """The working day before `due` on the company calendar (holidays and 调休 included)."""
-    day = due - timedelta(days=1)
-    for _i in range(LOOK_AHEAD):
-        if cal.is_workday(day):
-            return day
-        day -= timedelta(days=1)
-    return due - timedelta(days=1)
-
-
 def remind(session, now: datetime) -> int:
     from domain.notify import users_with
     from domain.settings import company_tz
@@ -50,7 +40,7 @@ def remind(session, now: datetime) -> int:
     quality = None
     for a in due_soon:
         if a.due >= today:
-            if today < last_working_day_before(cal, a.due):
+            if today < cal.previous_workday(a.due):
                 continue
             written += tell(session, owners(session, a), "meeting:action_due", f"cap:{a.id}:soon:{a.due.isoformat()}", now)
         else:

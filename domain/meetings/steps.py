@@ -49,10 +49,6 @@ MAX_ATTENDEES = 40
 MAX_ITEMS = 60
 
 
-def _readers(actor) -> bool:
-    return actor.has_role(Role.QUALITY, Role.MANAGER)
-
-
 def title_for(month: str) -> str:
     year, mon = month.split("-")
     return f"{int(year)}年{int(mon)}月客诉专题会"

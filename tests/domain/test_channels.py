@@ -22,9 +22,10 @@ H = timedelta(hours=1)
 DUE = NOW + 24 * H      # a new complaint's dispatch clock (generic preset) is due
 
 
-def smtp_on(session, port):
+def smtp_on(session, port, now=NOW):
+    """E-mail on, to the local SMTP sink (or any port) — the tests' one way to configure it."""
     channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(port), security="none",
-                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
+                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=now)
 
 
 def test_due_reminders_are_e_mailed_once_with_no_customer_data(session, company, smtp_sink):

@@ -7,12 +7,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from domain import channels, delivery, halfyear, penalties
+from domain import delivery, halfyear, penalties
 from models.complaint import Notification
 from models.org import OrgUnit
 from models.report import HalfYearReport
 from models.sla import Outbox
 from tests.builders import act, user
+from tests.domain.test_channels import smtp_on
 from tests.domain.test_ledger import NOV, build
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)          # 09:00 in Shanghai on 1 December
@@ -116,9 +117,7 @@ def test_an_admin_chooses_who_besides_the_managers_is_told(session, company):
 
 def test_announced_by_e_mail_once_with_the_headline(session, company, smtp_sink):
     build(session)
-    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
-                             security="none", username="", password="", sender="kesu@example.com",
-                             sender_name="客诉系统", now=DEC_1)
+    smtp_on(session, smtp_sink.port, DEC_1)
     user(session, "manager").email = "wang@example.com"
     user(session, "market_head").email = "he.li@example.com"
     session.commit()

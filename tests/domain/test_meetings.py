@@ -16,6 +16,7 @@ from domain.fields import Fields
 from models.complaint import CorrectiveAction, Notification
 from models.meeting import MeetingEvent
 from tests.builders import make_complaint, unit, user
+from tests.domain.test_channels import smtp_on
 from tests.domain.test_monthly import NOW, november
 
 UTC = timezone.utc
@@ -260,11 +261,10 @@ def test_steps_take_their_own_fields(session, action):
 
 
 def test_the_minutes_to_sign_and_a_late_action_go_by_e_mail_once(session, action, smtp_sink):
-    from domain import channels, delivery
+    from domain import delivery
     from models.sla import Outbox
     s = session
-    channels.set_smtp_config(s, user(s, "admin"), host="127.0.0.1", port=str(smtp_sink.port), security="none",
-                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=NOW)
+    smtp_on(s, smtp_sink.port, NOW)
     user(s, "manager").email = "wang@example.com"
     user(s, "handler2").email = "liu@example.com"
     meeting = action.meeting_item.meeting

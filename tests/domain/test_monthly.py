@@ -15,6 +15,7 @@ from models.report import MonthlyReport, OrderVolume
 from models.setting import Setting
 from models.sla import Outbox
 from tests.builders import act, category_id, make_complaint, register, unit, user
+from tests.domain.test_channels import smtp_on
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)          # Tuesday 1 December, 11:00 in Shanghai
@@ -246,10 +247,8 @@ def test_the_report_is_made_once_and_announced_once(session, made):
 
 
 def test_announced_by_e_mail_once_with_the_headline(session, made, smtp_sink):
-    from domain import channels, delivery
-    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port=str(smtp_sink.port),
-                             security="none", username="", password="", sender="kesu@example.com",
-                             sender_name="客诉系统", now=NOW)
+    from domain import delivery
+    smtp_on(session, smtp_sink.port, NOW)
     user(session, "manager").email = "wang@example.com"
     user(session, "quality").email = "li.jing@example.com"
     session.commit()

@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain import channels, halfyear, monthly
+from domain import halfyear, monthly
 from models.complaint import Notification
 from models.report import HalfYearReport, MonthlyReport
 from models.sla import Outbox
 from tests.builders import user
 from tests.domain import test_halfyear, test_ledger, test_monthly
+from tests.domain.test_channels import smtp_on
 
 REPORTS = {
     # report: (its domain module, its stored model, the data it summarises, the scheduled run's time)
@@ -48,8 +49,7 @@ def run_at_once(engine, step, n=3) -> list:
 def test_overlapping_runs_write_one_report_one_notice_each_one_mail_each(session, company, report):
     module, model, build, at = REPORTS[report]
     build(session)
-    channels.set_smtp_config(session, user(session, "admin"), host="127.0.0.1", port="2525", security="none",
-                             username="", password="", sender="kesu@example.com", sender_name="客诉系统", now=at)
+    smtp_on(session, 2525, at)
     user(session, "manager").email = "wang@example.com"          # told of both reports
     session.commit()
     results = run_at_once(session.get_bind(), lambda s: module.run_due(s, at))
