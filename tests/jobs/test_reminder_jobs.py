@@ -1,7 +1,6 @@
 """The sweep and the deliveries through real RQ workers on a real Redis: end to end into the SMTP
 sink, a worker killed mid-sweep, and Redis stopped while people keep working."""
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from models.user import User
 from tests.builders import register
 from tests.conftest import UPLOAD_DIR, Web, free_port
 from tests.domain.test_channels import arrivals  # noqa: F401 — a fixture
+from tests.jobs.test_export_jobs import kill
 
 DUE_NOW = timedelta(hours=25)      # registered 25 h ago: the 24 h dispatch clock is due, not escalated
 
@@ -160,15 +160,14 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_and_the_next_sweep_sends_once(
             time.sleep(0.05)
         assert job.get_status() == "started"
         time.sleep(1.5)                     # well into the job: waiting for the write lock
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        kill(worker)                        # and its work horse, which RQ starts in a session of its own
         if not database_url.startswith("sqlite"):
             # the killed worker's server process is still queued for the lock: end it too
             lock.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
                          "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
     finally:
         if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
+            kill(worker)
         lock.rollback() if hasattr(lock, "rollback") and not database_url.startswith("sqlite") else lock.execute("ROLLBACK")
         lock.close()
     assert dispatch_due(c) == []            # the killed sweep committed nothing
